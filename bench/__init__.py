@@ -1,0 +1,1 @@
+"""The harness: cases, correctness gate, timing, sizes, evolution, fault probes, results, CLI."""

@@ -1,0 +1,1 @@
+"""The codec contract (api), the registry, and one module per codec."""

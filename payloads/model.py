@@ -1,0 +1,450 @@
+"""The common payload model: schemas as data, values as plain Python.
+
+Every format's schema (Avro, Protobuf descriptors, Thrift IDL, XSD, JSON Schema) is generated from
+these classes at runtime, so this module is the single source of truth for a payload's shape.
+
+Types
+-----
+- ``Primitive(kind)`` with kind one of ``PRIMITIVE_KINDS``. ``timestamp`` is int64 microseconds
+  since the Unix epoch (UTC).
+- ``EnumType(name, symbols)``; a value is one of the symbol strings.
+- ``ListType(items)``; a value is a Python list.
+- ``MapType(values)``; string keys, a value is a Python dict.
+- ``Record(name, fields)``; a value is a dict keyed by field name. Records nest.
+
+A ``Field`` has a stable ``id`` (protobuf tag / thrift field id) that survives renames, an
+``optional`` flag (the value may be ``None`` or absent) and an optional ``default``.
+
+Values are validated with :func:`validate`, which raises :class:`SchemaMismatch` naming the
+field path (``trip.route[3].lat``) of the first value that does not fit. :func:`normalize`
+returns the canonical form every codec must round-trip to: all fields present (missing optional
+fields become their default or ``None``), floats for float fields, float32 values rounded.
+
+This module imports nothing of ours (payloads ← formats ← bench).
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Union
+
+PRIMITIVE_KINDS = (
+    "bool",
+    "int32",
+    "int64",
+    "float32",
+    "float64",
+    "string",
+    "bytes",
+    "timestamp",
+)
+
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+_MISSING: Any = object()
+
+
+class ModelError(ValueError):
+    """A schema is malformed (duplicate field ids, unknown type kind, ...)."""
+
+
+class SchemaMismatch(ValueError):
+    """A value does not fit its schema. ``path`` names the offending field."""
+
+    def __init__(self, path: str, message: str):
+        self.path = path or "<root>"
+        self.reason = message
+        super().__init__(f"{self.path}: {message}")
+
+
+@dataclass(frozen=True, slots=True)
+class Primitive:
+    kind: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in PRIMITIVE_KINDS:
+            raise ModelError(f"unknown primitive type {self.kind!r}; expected one of {PRIMITIVE_KINDS}")
+
+    @property
+    def type_name(self) -> str:
+        return self.kind
+
+
+@dataclass(frozen=True, slots=True)
+class EnumType:
+    name: str
+    symbols: tuple[str, ...]
+    default: str | None = None  # Avro's enum default: the symbol an old reader maps unknown ones to
+    doc: str = ""
+    aliases: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.symbols:
+            raise ModelError(f"enum {self.name} has no symbols")
+        if len(set(self.symbols)) != len(self.symbols):
+            raise ModelError(f"enum {self.name} has duplicate symbols")
+        if self.default is not None and self.default not in self.symbols:
+            raise ModelError(f"enum {self.name} default {self.default!r} is not a symbol")
+
+    @property
+    def type_name(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True, slots=True)
+class ListType:
+    items: "Type"
+
+    @property
+    def type_name(self) -> str:
+        return f"list<{self.items.type_name}>"
+
+
+@dataclass(frozen=True, slots=True)
+class MapType:
+    values: "Type"
+
+    @property
+    def type_name(self) -> str:
+        return f"map<string,{self.values.type_name}>"
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    name: str
+    type: "Type"
+    id: int
+    optional: bool = False
+    default: Any = None  # used when the value is absent; None means "no default"
+    doc: str = ""
+    aliases: tuple[str, ...] = ()  # earlier names (Avro aliases)
+
+    @property
+    def has_default(self) -> bool:
+        return self.default is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    name: str
+    fields: tuple[Field, ...]
+    doc: str = ""
+    aliases: tuple[str, ...] = ()
+    namespace: str = "msgbench"
+    _by_name: dict = field(default=None, init=False, repr=False, compare=False, hash=False)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        names: set[str] = set()
+        ids: set[int] = set()
+        for f in self.fields:
+            if f.name in names:
+                raise ModelError(f"record {self.name}: duplicate field name {f.name!r}")
+            if f.id in ids:
+                raise ModelError(f"record {self.name}: duplicate field id {f.id} ({f.name})")
+            if not 1 <= f.id <= 32767:
+                raise ModelError(f"record {self.name}: field {f.name} id {f.id} outside 1..32767")
+            names.add(f.name)
+            ids.add(f.id)
+        object.__setattr__(self, "_by_name", {f.name: f for f in self.fields})
+
+    @property
+    def type_name(self) -> str:
+        return self.name
+
+    def field(self, name: str) -> Field:
+        return self._by_name[name]
+
+    def get(self, name: str) -> Field | None:
+        return self._by_name.get(name)
+
+
+Type = Union[Primitive, EnumType, ListType, MapType, Record]
+
+# Convenient singletons for schema authors.
+BOOL = Primitive("bool")
+INT32 = Primitive("int32")
+INT64 = Primitive("int64")
+FLOAT32 = Primitive("float32")
+FLOAT64 = Primitive("float64")
+STRING = Primitive("string")
+BYTES = Primitive("bytes")
+TIMESTAMP = Primitive("timestamp")
+
+
+def named_types(root: Type) -> Iterator[Record | EnumType]:
+    """Every record and enum reachable from ``root``, each once, dependencies first."""
+    seen: dict[str, Record | EnumType] = {}
+
+    def visit(t: Type) -> Iterator[Record | EnumType]:
+        if isinstance(t, ListType):
+            yield from visit(t.items)
+        elif isinstance(t, MapType):
+            yield from visit(t.values)
+        elif isinstance(t, (Record, EnumType)):
+            prior = seen.get(t.name)
+            if prior is not None:
+                if prior != t:
+                    raise ModelError(f"two different types are both named {t.name!r}")
+                return
+            seen[t.name] = t
+            if isinstance(t, Record):
+                for f in t.fields:
+                    yield from visit(f.type)
+            yield t
+
+    yield from visit(root)
+
+
+def float32_round(x: float) -> float:
+    """The nearest float32 value to ``x``, as a Python float."""
+    return struct.unpack("<f", struct.pack("<f", x))[0]
+
+
+def _fits_float32(x: float) -> bool:
+    if math.isnan(x) or math.isinf(x):
+        return True
+    try:
+        struct.pack("<f", x)
+    except OverflowError:
+        return False
+    return True
+
+
+def _check(t: Type, value: Any, path: str, normalize: bool) -> Any:
+    """Validate ``value`` against ``t``; return its canonical form when ``normalize``."""
+    if isinstance(t, Primitive):
+        k = t.kind
+        if k == "bool":
+            if not isinstance(value, bool):
+                raise SchemaMismatch(path, f"expected bool, got {type(value).__name__} {value!r:.60}")
+            return value
+        if k in ("int32", "int64", "timestamp"):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise SchemaMismatch(path, f"expected {k}, got {type(value).__name__} {value!r:.60}")
+            lo, hi = (INT32_MIN, INT32_MAX) if k == "int32" else (INT64_MIN, INT64_MAX)
+            if not lo <= value <= hi:
+                raise SchemaMismatch(path, f"{value} does not fit in {k} [{lo}, {hi}]")
+            return value
+        if k in ("float32", "float64"):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise SchemaMismatch(path, f"expected {k}, got {type(value).__name__} {value!r:.60}")
+            value = float(value)
+            if k == "float32":
+                if not _fits_float32(value):
+                    raise SchemaMismatch(path, f"{value} overflows float32")
+                if normalize:
+                    return float32_round(value)
+            return value
+        if k == "string":
+            if not isinstance(value, str):
+                raise SchemaMismatch(path, f"expected string, got {type(value).__name__} {value!r:.60}")
+            return value
+        if k == "bytes":
+            if not isinstance(value, (bytes, bytearray, memoryview)):
+                raise SchemaMismatch(path, f"expected bytes, got {type(value).__name__} {value!r:.60}")
+            return bytes(value)
+    if isinstance(t, EnumType):
+        if not isinstance(value, str) or value not in t.symbols:
+            raise SchemaMismatch(path, f"{value!r:.60} is not a symbol of enum {t.name} {list(t.symbols)}")
+        return value
+    if isinstance(t, ListType):
+        if not isinstance(value, (list, tuple)):
+            raise SchemaMismatch(path, f"expected a list, got {type(value).__name__}")
+        return [_check(t.items, v, f"{path}[{i}]", normalize) for i, v in enumerate(value)]
+    if isinstance(t, MapType):
+        if not isinstance(value, dict):
+            raise SchemaMismatch(path, f"expected a map (dict), got {type(value).__name__}")
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise SchemaMismatch(f"{path}[{k!r}]", "map keys must be strings")
+            out[k] = _check(t.values, v, f"{path}[{k!r}]", normalize)
+        return out
+    if isinstance(t, Record):
+        if not isinstance(value, dict):
+            raise SchemaMismatch(path, f"expected record {t.name} (a dict), got {type(value).__name__}")
+        unknown = [k for k in value if t.get(k) is None]
+        if unknown:
+            where = f"{path}.{unknown[0]}" if path else unknown[0]
+            raise SchemaMismatch(where, f"field not in record {t.name} (fields: {[f.name for f in t.fields]})")
+        out = {}
+        for f in t.fields:
+            fpath = f"{path}.{f.name}" if path else f.name
+            v = value.get(f.name, _MISSING)
+            if v is _MISSING or v is None:
+                if f.optional:
+                    out[f.name] = _check(f.type, f.default, fpath, normalize) if (v is _MISSING and f.has_default) else None
+                    continue
+                raise SchemaMismatch(fpath, "required field is missing" if v is _MISSING else "required field is null")
+            out[f.name] = _check(f.type, v, fpath, normalize)
+        return out
+    raise ModelError(f"unknown schema type {t!r}")
+
+
+def validate(schema: Type, value: Any, path: str = "") -> None:
+    """Raise :class:`SchemaMismatch` naming the field path if ``value`` does not fit ``schema``."""
+    _check(schema, value, path, normalize=False)
+
+
+def normalize(schema: Type, value: Any) -> Any:
+    """Validate and return the canonical value every codec must round-trip to."""
+    return _check(schema, value, "", normalize=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparing values: the correctness gate's and the evolution matrix's notion of "equal".
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    path: str
+    expected: Any
+    actual: Any
+
+    def describe(self) -> str:
+        return f"{self.path or '<root>'}: expected {_short(self.expected)}, got {_short(self.actual)}"
+
+
+def _short(v: Any) -> str:
+    r = repr(v)
+    return r if len(r) <= 80 else r[:77] + "..."
+
+
+def differences(expected: Any, actual: Any, path: str = "", limit: int = 20) -> list[Difference]:
+    """Structural differences between two plain values (exact: float bits, -0.0 and NaN count)."""
+    out: list[Difference] = []
+    _diff(expected, actual, path, out, limit)
+    return out
+
+
+def _same_float(a: float, b: float) -> bool:
+    if math.isnan(a) and math.isnan(b):
+        return True
+    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+
+
+def _diff(e: Any, a: Any, path: str, out: list[Difference], limit: int) -> None:
+    if len(out) >= limit:
+        return
+    if isinstance(e, dict) and isinstance(a, dict):
+        for k in e:
+            sub = f"{path}.{k}" if path else str(k)
+            if k not in a:
+                out.append(Difference(sub, e[k], "<absent>"))
+            else:
+                _diff(e[k], a[k], sub, out, limit)
+        for k in a:
+            if k not in e:
+                sub = f"{path}.{k}" if path else str(k)
+                out.append(Difference(sub, "<absent>", a[k]))
+        return
+    if isinstance(e, list) and isinstance(a, list):
+        if len(e) != len(a):
+            out.append(Difference(f"{path}.length", len(e), len(a)))
+        for i, (x, y) in enumerate(zip(e, a)):
+            _diff(x, y, f"{path}[{i}]", out, limit)
+        return
+    if type(e) is not type(a):
+        out.append(Difference(path, e, a))
+        return
+    if isinstance(e, float):
+        if not _same_float(e, a):
+            out.append(Difference(path, e, a))
+        return
+    if e != a:
+        out.append(Difference(path, e, a))
+
+
+# ---------------------------------------------------------------------------------------------
+# Schemas as JSON data (the "model" export format; users edit it and give it back with --schema).
+
+
+def type_to_json(t: Type) -> Any:
+    if isinstance(t, Primitive):
+        return t.kind
+    if isinstance(t, EnumType):
+        d: dict[str, Any] = {"type": "enum", "name": t.name, "symbols": list(t.symbols)}
+        if t.default is not None:
+            d["default"] = t.default
+        if t.doc:
+            d["doc"] = t.doc
+        if t.aliases:
+            d["aliases"] = list(t.aliases)
+        return d
+    if isinstance(t, ListType):
+        return {"type": "list", "items": type_to_json(t.items)}
+    if isinstance(t, MapType):
+        return {"type": "map", "values": type_to_json(t.values)}
+    if isinstance(t, Record):
+        d = {"type": "record", "name": t.name}
+        if t.doc:
+            d["doc"] = t.doc
+        if t.aliases:
+            d["aliases"] = list(t.aliases)
+        fields = []
+        for f in t.fields:
+            fd: dict[str, Any] = {"name": f.name, "id": f.id, "type": type_to_json(f.type)}
+            if f.optional:
+                fd["optional"] = True
+            if f.default is not None:
+                fd["default"] = f.default if not isinstance(f.default, bytes) else f.default.hex()
+            if f.doc:
+                fd["doc"] = f.doc
+            if f.aliases:
+                fd["aliases"] = list(f.aliases)
+            fields.append(fd)
+        d["fields"] = fields
+        return d
+    raise ModelError(f"unknown schema type {t!r}")
+
+
+def type_from_json(data: Any, path: str = "schema", _named: dict | None = None) -> Type:
+    """Inverse of :func:`type_to_json`; errors name the JSON path. A bare string may refer to an
+    enum or record defined earlier in the same document."""
+    named = {} if _named is None else _named
+    if isinstance(data, str):
+        if data in PRIMITIVE_KINDS:
+            return Primitive(data)
+        if data in named:
+            return named[data]
+        raise ModelError(f"{path}: unknown type {data!r} (primitives: {', '.join(PRIMITIVE_KINDS)})")
+    if not isinstance(data, dict) or "type" not in data:
+        raise ModelError(f"{path}: expected a type name or an object with a 'type' key, got {data!r:.80}")
+    kind = data["type"]
+    try:
+        if kind == "enum":
+            t: Type = EnumType(
+                data["name"], tuple(data["symbols"]), data.get("default"), data.get("doc", ""),
+                tuple(data.get("aliases", ())),
+            )
+            named[t.name] = t
+            return t
+        if kind == "list":
+            return ListType(type_from_json(data["items"], f"{path}.items", named))
+        if kind == "map":
+            return MapType(type_from_json(data["values"], f"{path}.values", named))
+        if kind == "record":
+            fields = []
+            for i, fd in enumerate(data["fields"]):
+                fpath = f"{path}.fields[{i}]"
+                if not isinstance(fd, dict):
+                    raise ModelError(f"{fpath}: expected an object")
+                ftype = type_from_json(fd["type"], f"{fpath}.type", named)
+                default = fd.get("default")
+                if default is not None and isinstance(ftype, Primitive) and ftype.kind == "bytes":
+                    default = bytes.fromhex(default)
+                fields.append(
+                    Field(
+                        fd["name"], ftype, int(fd["id"]), bool(fd.get("optional", False)), default,
+                        fd.get("doc", ""), tuple(fd.get("aliases", ())),
+                    )
+                )
+            t = Record(data["name"], tuple(fields), data.get("doc", ""), tuple(data.get("aliases", ())))
+            named[t.name] = t
+            return t
+    except KeyError as e:
+        raise ModelError(f"{path}: missing key {e.args[0]!r} in {kind} definition") from None
+    raise ModelError(f"{path}: unknown type kind {kind!r}")

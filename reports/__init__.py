@@ -1,0 +1,1 @@
+"""Pure rendering of results.json into HTML and a markdown summary."""
