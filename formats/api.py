@@ -25,8 +25,9 @@ All errors derive from :class:`MsgbenchError` and say what to do.
 from __future__ import annotations
 
 import importlib.metadata
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from payloads.model import EnumType, ListType, MapType, Primitive, Record, Type, named_types
 

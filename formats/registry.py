@@ -12,8 +12,8 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from formats.api import Codec, MsgbenchError, PluginError, UnknownCodec
 

@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Union
+from typing import Any, Union
 
 PRIMITIVE_KINDS = (
     "bool",
@@ -96,7 +97,7 @@ class EnumType:
 
 @dataclass(frozen=True, slots=True)
 class ListType:
-    items: "Type"
+    items: Type
 
     @property
     def type_name(self) -> str:
@@ -105,7 +106,7 @@ class ListType:
 
 @dataclass(frozen=True, slots=True)
 class MapType:
-    values: "Type"
+    values: Type
 
     @property
     def type_name(self) -> str:
@@ -115,7 +116,7 @@ class MapType:
 @dataclass(frozen=True, slots=True)
 class Field:
     name: str
-    type: "Type"
+    type: Type
     id: int
     optional: bool = False
     default: Any = None  # used when the value is absent; None means "no default"
