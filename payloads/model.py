@@ -345,7 +345,7 @@ def _diff(e: Any, a: Any, path: str, out: list[Difference], limit: int) -> None:
     if isinstance(e, list) and isinstance(a, list):
         if len(e) != len(a):
             out.append(Difference(f"{path}.length", len(e), len(a)))
-        for i, (x, y) in enumerate(zip(e, a)):
+        for i, (x, y) in enumerate(zip(e, a, strict=False)):
             _diff(x, y, f"{path}[{i}]", out, limit)
         return
     if type(e) is not type(a):
