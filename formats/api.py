@@ -105,6 +105,10 @@ class Codec:
     pip_name: ClassVar[str] = ""  # what to pip install when a module is missing
     capabilities: ClassVar[Capabilities]
     description: ClassVar[str] = ""
+    # Environment variables the codec's measuring process needs, set before anything is imported
+    # (e.g. PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION=python). The harness measures every codec in a
+    # worker process of its own, so a codec that crashes or hangs cannot take the run down.
+    process_env: ClassVar[dict[str, str]] = {}
 
     def check_available(self) -> None:
         """Raise :class:`MissingDependency` with the pip command when a needed module is absent."""
