@@ -1,0 +1,137 @@
+"""One results row: a codec on a payload — correctness gate, sizes, then timing.
+
+Order matters and is the point of this module:
+1. ``prepare`` (schema work) and ``to_native`` happen before anything is timed;
+2. the correctness gate round-trips the payload and compares it with the canonical value; a
+   codec that raises is ``failed`` and never timed; a difference is recorded exactly (``lossy``);
+3. sizes (raw, gzip, zstd) of the bytes the gate produced;
+4. timing of encode and decode (the only calls in those timed regions), and separately of the
+   conversions and, for lazy parsers, the bare parse.
+"""
+
+from __future__ import annotations
+
+import gzip
+import traceback
+from typing import Any
+
+from bench.timing import Case, Plan, run_cases
+from formats.api import Codec, Prepared, UnsupportedSchema
+from payloads.catalog import Payload
+from payloads.model import differences
+
+GZIP_LEVEL = 6
+ZSTD_LEVEL = 3
+SIZE_SETTINGS = {"gzip_level": GZIP_LEVEL, "zstd_level": ZSTD_LEVEL}
+
+
+def sizes(data: bytes) -> dict[str, int]:
+    import zstandard
+
+    return {
+        "raw": len(data),
+        "gzip": len(gzip.compress(data, GZIP_LEVEL, mtime=0)),
+        "zstd": len(zstandard.ZstdCompressor(level=ZSTD_LEVEL).compress(data)),
+    }
+
+
+def _error_text(e: BaseException) -> str:
+    text = f"{type(e).__name__}: {e}".strip()
+    return text if len(text) <= 600 else text[:597] + "..."
+
+
+def empty_row(codec: str, fmt: str, payload: str, status: str, error: str | None) -> dict:
+    return {
+        "codec": codec,
+        "format": fmt,
+        "payload": payload,
+        "status": status,
+        "verdict": "unsupported" if status == "unsupported" else "failed",
+        "fidelity": [],
+        "error": error,
+        "size": None,
+        "encode": None,
+        "decode": None,
+        "to_native": None,
+        "from_native": None,
+        "parse_lazy": None,
+    }
+
+
+def gate(prepared: Prepared, value: Any) -> tuple[Any, bytes, Any, list[dict]]:
+    """Round-trip ``value``; return (native, bytes, decoded native, fidelity differences)."""
+    native = prepared.to_native(value)
+    data = prepared.encode(native)
+    if not isinstance(data, (bytes, bytearray)):
+        raise TypeError(f"encode returned {type(data).__name__}, not bytes")
+    data = bytes(data)
+    decoded = prepared.decode(data)
+    back = prepared.from_native(decoded)
+    diffs = [
+        {"path": d.path, "expected": _jsonable(d.expected), "actual": _jsonable(d.actual)}
+        for d in differences(value, back)
+    ]
+    return native, data, decoded, diffs
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, (bytes, bytearray)):
+        return "0x" + bytes(v).hex()[:64]
+    if isinstance(v, float) and (v != v or v in (float("inf"), float("-inf"))):
+        return repr(v)
+    if isinstance(v, (str, int, float, bool)) or v is None:
+        return v if not isinstance(v, str) or len(v) < 120 else v[:117] + "..."
+    r = repr(v)
+    return r if len(r) < 120 else r[:117] + "..."
+
+
+def measure_row(codec: Codec, payload: Payload, plan: Plan) -> dict:
+    """Measure one codec on one payload; never raises for a codec's fault."""
+    row = empty_row(codec.name, codec.format, payload.name, "failed", None)
+    try:
+        value = payload.value
+        codec.check_schema(payload.schema)
+        prepared = codec.prepare(payload.schema)
+    except UnsupportedSchema as e:
+        return empty_row(codec.name, codec.format, payload.name, "unsupported", str(e))
+    except Exception as e:
+        row["error"] = f"prepare failed: {_error_text(e)}"
+        row["traceback"] = traceback.format_exc(limit=6)
+        return row
+    try:
+        native, data, decoded, diffs = gate(prepared, value)
+    except UnsupportedSchema as e:
+        return empty_row(codec.name, codec.format, payload.name, "unsupported", str(e))
+    except Exception as e:
+        row["error"] = f"round trip failed (correctness gate): {_error_text(e)}"
+        row["traceback"] = traceback.format_exc(limit=6)
+        return row
+    row["status"] = "ok"
+    row["verdict"] = "lossy" if diffs else "exact"
+    row["fidelity"] = diffs
+    row["size"] = sizes(data)
+
+    cases = [
+        Case("encode", prepared.encode, native, plan.budget_s),
+        Case("decode", prepared.decode, data, plan.budget_s),
+        Case("to_native", prepared.to_native, value, plan.conversion_budget_s),
+        Case("from_native", prepared.from_native, decoded, plan.conversion_budget_s),
+    ]
+    parse_lazy = getattr(prepared, "parse_lazy", None)
+    if parse_lazy is not None:
+        cases.append(Case("parse_lazy", parse_lazy, data, plan.conversion_budget_s))
+    try:
+        run_cases(cases, plan)
+    except Exception as e:  # the harness itself failed for this row
+        row["status"] = "failed"
+        row["verdict"] = "failed"
+        row["error"] = f"timing failed: {_error_text(e)}"
+        return row
+    errors = [f"{c.key}: {c.error}" for c in cases if c.error]
+    for c in cases:
+        row[c.key] = c.result
+    if errors:
+        row["status"] = "failed"
+        row["verdict"] = "failed"
+        row["error"] = "; ".join(errors)
+    return row

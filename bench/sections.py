@@ -1,0 +1,8 @@
+"""Extra measurements that add a section to results.json (evolution, fault probe, ...).
+
+Each entry: section name -> ("module:function", on by default). The function takes a
+``bench.runner.SectionContext`` and returns the section's data (a JSON-able dict); an exception is
+recorded as the section's error and never stops the run. The report renders known sections by name.
+"""
+
+SECTION_PRODUCERS: dict[str, tuple[str, bool]] = {}
