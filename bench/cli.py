@@ -7,8 +7,8 @@ Every user mistake ends with one line ``msgbench: error: ...`` and a non-zero ex
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,10 @@ from formats.api import MsgbenchError
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+
+# Modules that add their own subcommands: "module:function", the function gets the argparse
+# subparsers object and adds parsers whose ``func`` takes the parsed args and returns an exit code.
+COMMAND_MODULES: list[str] = []
 
 SCHEMA_LANGUAGES = {
     # --format value -> codec format whose schema_text we export
@@ -76,6 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_payload_args(sch)
     sch.add_argument("-o", "--output", type=Path, help="write to this file instead of stdout")
     sch.set_defaults(func=cmd_schema)
+
+    for target in COMMAND_MODULES:
+        mod, _, fn = target.partition(":")
+        getattr(importlib.import_module(mod), fn)(sub)
     return parser
 
 
@@ -248,7 +256,6 @@ def schema_text_for(schema: Any, fmt: str) -> str:
 
 # ------------------------------------------------------------------------------------------------
 
-COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
 
 
 def main(argv: list[str] | None = None) -> int:
