@@ -1,0 +1,231 @@
+"""Schema-driven conversions for codecs whose native form is plain Python (dicts and lists).
+
+Used by the schemaless extras (json/stdlib, msgpack/msgpack, cbor/cbor2, bson/pymongo). The
+converters are built once per schema at ``prepare`` time:
+
+- :func:`make_to_native` rewrites only what the format cannot carry as is (bytes -> base64 text for
+  JSON); when nothing needs rewriting it is the identity and costs nothing.
+- :func:`make_from_native` rebuilds the common model's canonical value from what the library
+  decoded, following the *reader* schema: fields in schema order, missing optional fields -> their
+  default or ``None``, int subclasses (BSON's ``Int64``) -> ``int``, ints in float fields -> float,
+  bytes restored. It checks types as it goes, so a garbage message that happens to decode (one byte
+  ``0x05`` is a valid msgpack document) is rejected here with :class:`SchemaMismatch` instead of
+  flowing on as a wrong value. Reader policy: ``"tolerant"`` (default) ignores unknown fields and
+  also finds a field under one of its ``aliases`` (earlier names); ``"strict"`` rejects unknown
+  fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from payloads.model import EnumType, ListType, MapType, Primitive, Record, SchemaMismatch, Type, normalize
+
+Conv = Callable[[Any], Any]
+_MISSING: Any = object()
+POLICIES = ("tolerant", "strict")
+
+
+def _identity(v: Any) -> Any:
+    return v
+
+
+def check_policy(codec: str, policy: str | None) -> str:
+    from formats.api import UnsupportedSchema
+
+    policy = policy or "tolerant"
+    if policy not in POLICIES:
+        raise UnsupportedSchema(f"{codec}: unknown reader policy {policy!r}; use one of {', '.join(POLICIES)}")
+    return policy
+
+
+# ------------------------------------------------------------------------------------------------
+# model -> native
+
+
+def make_to_native(schema: Type, bytes_to: Conv | None = None) -> Conv:
+    """A function model value -> native value that applies ``bytes_to`` to every bytes value."""
+    if bytes_to is None:
+        return _identity
+    conv = _to(schema, bytes_to)
+    return conv or _identity
+
+
+def _to(t: Type, bytes_to: Conv) -> Conv | None:
+    if isinstance(t, Primitive):
+        return bytes_to if t.kind == "bytes" else None
+    if isinstance(t, EnumType):
+        return None
+    if isinstance(t, ListType):
+        inner = _to(t.items, bytes_to)
+        if inner is None:
+            return None
+        return lambda v: [inner(x) for x in v]
+    if isinstance(t, MapType):
+        inner = _to(t.values, bytes_to)
+        if inner is None:
+            return None
+        return lambda v: {k: inner(x) for k, x in v.items()}
+    if isinstance(t, Record):
+        convs = [(f.name, c) for f in t.fields if (c := _to(f.type, bytes_to)) is not None]
+        if not convs:
+            return None
+
+        def record(v: dict) -> dict:
+            out = dict(v)
+            for name, c in convs:
+                x = out.get(name)
+                if x is not None:
+                    out[name] = c(x)
+            return out
+
+        return record
+    raise TypeError(f"unknown schema type {t!r}")
+
+
+# ------------------------------------------------------------------------------------------------
+# native -> model
+
+
+def make_from_native(schema: Type, policy: str = "tolerant", bytes_from: Conv | None = None) -> Conv:
+    """A function native value -> canonical model value (see the module docstring)."""
+    return _from(schema, policy == "strict", bytes_from)
+
+
+def _fail(what: str, x: Any) -> SchemaMismatch:
+    return SchemaMismatch("", f"expected {what}, got {type(x).__name__} {x!r:.60}")
+
+
+def _from(t: Type, strict: bool, bytes_from: Conv | None) -> Conv:
+    if isinstance(t, Primitive):
+        k = t.kind
+        if k == "bool":
+
+            def boolean(x: Any) -> bool:
+                if x is True or x is False:
+                    return x
+                raise _fail("bool", x)
+
+            return boolean
+        if k in ("int32", "int64", "timestamp"):
+
+            def integer(x: Any) -> int:
+                if type(x) is int:
+                    return x
+                if isinstance(x, int) and not isinstance(x, bool):
+                    return int(x)
+                raise _fail(k, x)
+
+            return integer
+        if k in ("float32", "float64"):
+
+            def floating(x: Any) -> float:
+                if type(x) is float:
+                    return x
+                if isinstance(x, (int, float)) and not isinstance(x, bool):
+                    return float(x)
+                raise _fail(k, x)
+
+            return floating
+        if k == "string":
+
+            def string(x: Any) -> str:
+                if type(x) is str:
+                    return x
+                raise _fail("string", x)
+
+            return string
+        if k == "bytes":
+            if bytes_from is not None:
+                return bytes_from
+
+            def raw(x: Any) -> bytes:
+                if type(x) is bytes:
+                    return x
+                if isinstance(x, (bytes, bytearray, memoryview)):
+                    return bytes(x)
+                raise _fail("bytes", x)
+
+            return raw
+        raise TypeError(f"unknown primitive {k}")
+    if isinstance(t, EnumType):
+        symbols = frozenset(t.symbols)
+        name = t.name
+
+        def enum(x: Any) -> str:
+            if type(x) is str and x in symbols:
+                return x
+            raise _fail(f"a symbol of enum {name}", x)
+
+        return enum
+    if isinstance(t, ListType):
+        inner = _from(t.items, strict, bytes_from)
+
+        def lst(v: Any) -> list:
+            if type(v) is not list:
+                if isinstance(v, tuple):
+                    v = list(v)
+                else:
+                    raise _fail("a list", v)
+            return [inner(x) for x in v]
+
+        return lst
+    if isinstance(t, MapType):
+        inner = _from(t.values, strict, bytes_from)
+
+        def mp(v: Any) -> dict:
+            if type(v) is not dict:
+                raise _fail("a map", v)
+            out = {}
+            for k, x in v.items():
+                if type(k) is not str:
+                    raise _fail("a string map key", k)
+                out[k] = inner(x)
+            return out
+
+        return mp
+    if isinstance(t, Record):
+        return _record(t, strict, bytes_from)
+    raise TypeError(f"unknown schema type {t!r}")
+
+
+def _record(t: Record, strict: bool, bytes_from: Conv | None) -> Conv:
+    specs = []
+    for f in t.fields:
+        default = normalize(f.type, f.default) if (f.optional and f.has_default) else None
+        specs.append((f.name, f.aliases, f.optional, default, _from(f.type, strict, bytes_from)))
+    known = frozenset(f.name for f in t.fields) | frozenset(a for f in t.fields for a in f.aliases)
+    rname = t.name
+
+    def record(v: Any) -> dict:
+        if type(v) is not dict:
+            raise _fail(f"record {rname} (a map)", v)
+        if strict:
+            unknown = [k for k in v if k not in known]
+            if unknown:
+                raise SchemaMismatch(str(unknown[0]), f"field not in record {rname} (strict reader)")
+        out = {}
+        for name, aliases, optional, default, conv in specs:
+            x = v.get(name, _MISSING)
+            if x is _MISSING and aliases:
+                for a in aliases:
+                    x = v.get(a, _MISSING)
+                    if x is not _MISSING:
+                        break
+            if x is _MISSING or x is None:
+                if optional:
+                    out[name] = default if x is _MISSING else None
+                    continue
+                raise SchemaMismatch(name, "required field is missing" if x is _MISSING else "required field is null")
+            try:
+                out[name] = conv(x)
+            except SchemaMismatch as e:
+                sub = e.path if e.path != "<root>" else ""
+                raise SchemaMismatch(f"{name}.{sub}" if sub and not sub.startswith("[") else name + sub,
+                                     e.reason) from None
+            except (ValueError, TypeError) as e:  # e.g. bytes_from on bad base64
+                raise SchemaMismatch(name, f"{type(e).__name__}: {e}") from None
+        return out
+
+    return record
