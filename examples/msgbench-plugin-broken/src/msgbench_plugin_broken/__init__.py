@@ -1,0 +1,1 @@
+"""Deliberately broken msgbench plugins (see README.md): each breaks one conformance rule."""

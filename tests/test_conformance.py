@@ -1,0 +1,200 @@
+"""The conformance kit against every built-in codec, and against codecs that break it on purpose."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from formats.api import ALL_TYPE_KINDS, Capabilities, Codec, SimplePrepared
+from formats.conformance import RULES, check_codec, conformance_tests, edge_payloads
+from formats.registry import BUILTINS, CORE
+
+ROOT = Path(__file__).resolve().parents[1]
+BROKEN_SRC = ROOT / "examples" / "msgbench-plugin-broken" / "src"
+EXAMPLE_SRC = ROOT / "examples" / "msgbench-plugin-example" / "src"
+
+
+def _module_ready(name: str) -> bool:
+    return importlib.util.find_spec(BUILTINS[name][0].partition(":")[0]) is not None
+
+
+@pytest.mark.parametrize("name", list(BUILTINS))
+def test_builtin_codec_conforms(name: str) -> None:
+    if not _module_ready(name):
+        pytest.skip(f"{BUILTINS[name][0]} is not written yet")
+    report = check_codec(name)
+    assert report.passed, report.text()
+    rules = {r.rule for r in report if not r.skipped}
+    assert {"round-trip", "garbage", "prepare", "encode-bytes", "info"} <= rules, report.text()
+
+
+def test_core_and_extras_are_all_listed() -> None:
+    assert set(CORE) <= set(BUILTINS)
+    assert {"json/stdlib", "msgpack/msgpack", "cbor/cbor2", "json/msgspec", "msgpack/msgspec",
+            "protobuf/python", "bson/pymongo"} <= set(BUILTINS) - set(CORE)
+
+
+def test_protobuf_python_really_runs_the_python_backend() -> None:
+    if not _module_ready("protobuf/python"):
+        pytest.skip("formats/protobuf_python.py needs formats/protobuf_upb.py, not written yet")
+    report = check_codec("protobuf/python", include_edge=False, payloads=[])
+    env = report.for_rule("process-env")
+    assert env and all(r.passed for r in env), report.text()
+    assert "'python'" in env[0].message
+
+
+# ------------------------------------------------------------------------------------------------
+# The broken example codecs (imported from the example's source tree; test_plugins installs them)
+
+
+@pytest.fixture(scope="module")
+def broken():
+    sys.path.insert(0, str(BROKEN_SRC))
+    try:
+        import msgbench_plugin_broken.codecs as mod
+
+        yield mod
+    finally:
+        sys.path.remove(str(BROKEN_SRC))
+
+
+def test_lossy_codec_fails_round_trip_naming_the_field(broken) -> None:
+    report = check_codec(broken.LossyCodec, payloads=[])
+    assert report.failed_rules() == ["round-trip"], report.text()
+    msgs = " ".join(r.message for r in report.failures())
+    assert "ts_before_1970" in msgs and "statuses" in msgs  # the last field of each edge record
+    assert "<absent>" in msgs
+
+
+def test_lenient_codec_fails_garbage(broken) -> None:
+    report = check_codec(broken.LenientCodec, payloads=[])
+    assert report.failed_rules() == ["garbage"], report.text()
+    assert any("not a valid" in r.message and "raise an exception" in r.message for r in report.failures())
+
+
+def test_prepare_failing_codec_fails_prepare_and_unsupported(broken) -> None:
+    report = check_codec(broken.PrepareFailsCodec, payloads=[])
+    assert set(report.failed_rules()) >= {"prepare", "unsupported"}, report.text()
+    assert any("RuntimeError" in r.message for r in report.for_rule("prepare"))
+    assert any("UnsupportedSchema" in r.message for r in report.for_rule("unsupported"))
+
+
+def test_example_plugin_codec_passes() -> None:
+    sys.path.insert(0, str(EXAMPLE_SRC))
+    try:
+        from msgbench_plugin_example import PickleCodec
+
+        report = check_codec(PickleCodec, payloads=[])
+    finally:
+        sys.path.remove(str(EXAMPLE_SRC))
+    assert report.passed, report.text()
+
+
+# ------------------------------------------------------------------------------------------------
+# Hangs, crashes and contract slips are reported, not fatal
+
+
+class _Base(Codec):
+    format = "test"
+    library = "pytest"
+    description = "test codec"
+    capabilities = Capabilities(binary=True, needs_schema=False, types=ALL_TYPE_KINDS)
+
+    def _prepared(self, bad_decode):
+        import pickle
+
+        valid: set[bytes] = set()
+
+        def encode(v):
+            data = pickle.dumps(v)
+            valid.add(data)
+            return data
+
+        def decode(data):
+            if data not in valid:
+                bad_decode()
+            return pickle.loads(data)
+
+        return SimplePrepared(encode=encode, decode=decode)
+
+
+class CrashingCodec(_Base):
+    name = "test/crash"
+
+    def prepare(self, schema, reader_schema=None, policy=None):
+        return self._prepared(lambda: os.kill(os.getpid(), signal.SIGSEGV))
+
+
+class HangingCodec(_Base):
+    name = "test/hang"
+
+    def prepare(self, schema, reader_schema=None, policy=None):
+        return self._prepared(lambda: time.sleep(60))
+
+
+class SlackCodec(_Base):
+    """Several slips at once: bad name, bytearray output, nondeterminism, no UnsupportedSchema."""
+
+    name = "Slack"
+    format = "slack"
+    capabilities = Capabilities(binary=True, needs_schema=True, types=ALL_TYPE_KINDS - {"map"})
+    counter = 0
+
+    def prepare(self, schema, reader_schema=None, policy=None):
+        import pickle
+
+        def encode(v):
+            SlackCodec.counter += 1
+            return bytearray(pickle.dumps((SlackCodec.counter, v)))
+
+        return SimplePrepared(encode=encode, decode=lambda d: pickle.loads(d)[1])
+
+
+def test_crash_in_decode_is_reported() -> None:
+    report = check_codec(CrashingCodec, payloads=[], include_edge=True)
+    bad = [r for r in report.for_rule("garbage") if not r.passed]
+    assert bad and "crashed" in bad[0].message and "signal 11" in bad[0].message, report.text()
+
+
+def test_hang_in_decode_is_reported() -> None:
+    started = time.perf_counter()
+    report = check_codec(HangingCodec, payloads=[], garbage_timeout=4)
+    assert time.perf_counter() - started < 20
+    bad = [r for r in report.for_rule("garbage") if not r.passed]
+    assert bad and "hung" in bad[0].message and bad[0].subject == "empty", report.text()
+
+
+def test_slips_are_named() -> None:
+    report = check_codec(SlackCodec, payloads=[])
+    failed = set(report.failed_rules())
+    assert {"attributes", "encode-bytes", "unsupported", "schema-text"} <= failed, report.text()
+    attrs = report.for_rule("attributes")[0].message
+    assert "format/variant" in attrs and "format='slack'" in attrs
+
+
+def test_unknown_name_fails_load() -> None:
+    report = check_codec("nosuch/codec")
+    assert report.failed_rules() == ["load"] and "unknown codec" in report.results[0].message
+
+
+def test_edge_payloads_are_valid_and_cover_every_kind() -> None:
+    from formats.api import kinds_used
+
+    kinds = set().union(*(kinds_used(p.schema) for p in edge_payloads()))
+    assert kinds == set(ALL_TYPE_KINDS)
+
+
+def test_every_rule_is_documented() -> None:
+    doc = (ROOT / "docs" / "plugins.md").read_text()
+    missing = [r for r in RULES if f"`{r}`" not in doc]
+    assert not missing, f"docs/plugins.md does not explain rules {missing}"
+
+
+# The pytest entry a plugin's own suite uses, exercised here on a built-in codec.
+test_entry_point_on_json_stdlib = conformance_tests("json/stdlib", payloads=[])
