@@ -5,4 +5,6 @@ Each entry: section name -> ("module:function", on by default). The function tak
 recorded as the section's error and never stops the run. The report renders known sections by name.
 """
 
-SECTION_PRODUCERS: dict[str, tuple[str, bool]] = {}
+SECTION_PRODUCERS: dict[str, tuple[str, bool]] = {
+    "faults": ("bench.faults:produce", True),
+}

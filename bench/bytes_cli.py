@@ -1,0 +1,143 @@
+"""``msgbench encode`` / ``msgbench decode``: show me the bytes.
+
+``msgbench encode PAYLOAD --codec NAME -o FILE [--schema-out DIR]`` writes one encoded message
+(exactly the bytes the benchmark measures) and a sidecar ``FILE.msgbench.json`` naming the codec
+and payload; ``--schema-out DIR`` also writes the exported schema (``PAYLOAD.proto``, ``.avsc``,
+``.thrift``, ``.xsd``, ``.schema.json``) so another implementation can read the bytes.
+
+``msgbench decode --codec NAME [--payload PAYLOAD] FILE`` decodes FILE with the payload's schema
+(default: the payload named in FILE's sidecar) and prints the value as JSON. JSON has no bytes
+type: bytes values are printed as base64 (or hex with ``--bytes hex``) and a note on stderr says
+which. ``--check`` compares the decoded value with the built-in payload's value and fails when
+they differ.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+from formats.api import MsgbenchError
+
+SIDECAR_SUFFIX = ".msgbench.json"
+
+
+def register_cli(sub: Any) -> None:
+    enc = sub.add_parser("encode", help="write one encoded message (and optionally its schema) to a file")
+    enc.add_argument("payload", metavar="PAYLOAD", help="a built-in payload name (see `msgbench list`)")
+    enc.add_argument("--codec", required=True, metavar="NAME", help="codec, e.g. protobuf/upb")
+    enc.add_argument("-o", "--output", required=True, type=Path, metavar="FILE", help="where to write the bytes")
+    enc.add_argument("--schema-out", type=Path, metavar="DIR",
+                     help="also write the exported schema (.proto/.avsc/.thrift/.xsd/.schema.json) into DIR")
+    enc.set_defaults(func=cmd_encode)
+
+    dec = sub.add_parser("decode", help="decode a message file and print it as JSON")
+    dec.add_argument("file", type=Path, metavar="FILE")
+    dec.add_argument("--codec", required=True, metavar="NAME", help="codec, e.g. protobuf/upb")
+    dec.add_argument("--payload", metavar="PAYLOAD",
+                     help="built-in payload whose schema to decode with (default: the one in FILE's sidecar)")
+    dec.add_argument("--bytes", choices=("base64", "hex"), default="base64", dest="bytes_as",
+                     help="how bytes values are printed (default base64)")
+    dec.add_argument("--check", action="store_true",
+                     help="fail unless the decoded value equals the built-in payload's value")
+    dec.set_defaults(func=cmd_decode)
+
+
+def _codec(name: str) -> Any:
+    from formats.registry import build_registry
+
+    codec = build_registry().codec(name)
+    codec.check_available()
+    return codec
+
+
+def _payload(name: str) -> Any:
+    from payloads.catalog import find_payloads
+
+    return find_payloads([name])[0]
+
+
+def cmd_encode(args: argparse.Namespace) -> int:
+    from bench.results import write_atomic
+
+    codec = _codec(args.codec)
+    payload = _payload(args.payload)
+    codec.check_schema(payload.schema)
+    prepared = codec.prepare(payload.schema)
+    data = bytes(prepared.encode(prepared.to_native(payload.value)))
+    sidecar: dict[str, Any] = {"codec": codec.name, "payload": payload.name, "bytes": len(data)}
+    if args.schema_out is not None:
+        st = codec.schema_text(payload.schema)
+        if st is None:
+            print(f"msgbench: note: {codec.name} has no schema to export", file=sys.stderr)
+        else:
+            path = args.schema_out / f"{payload.name}{st.extension}"
+            write_atomic(path, st.text if st.text.endswith("\n") else st.text + "\n")
+            sidecar["schema"] = str(path)
+            print(f"wrote {path} ({st.language})", file=sys.stderr)
+    write_atomic(args.output, data)
+    write_atomic(Path(str(args.output) + SIDECAR_SUFFIX), json.dumps(sidecar, indent=1) + "\n")
+    print(f"wrote {args.output} ({len(data)} bytes, {codec.name}, payload {payload.name})", file=sys.stderr)
+    return 0
+
+
+def _jsonable(v: Any, bytes_as: str) -> Any:
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x, bytes_as) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x, bytes_as) for x in v]
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        b = bytes(v)
+        return b.hex() if bytes_as == "hex" else base64.b64encode(b).decode("ascii")
+    if isinstance(v, float) and not math.isfinite(v):
+        return repr(v)
+    return v
+
+
+def _sidecar_payload(file: Path) -> tuple[str | None, str | None]:
+    side = Path(str(file) + SIDECAR_SUFFIX)
+    if not side.exists():
+        return None, None
+    try:
+        meta = json.loads(side.read_text(encoding="utf-8"))
+        return meta.get("payload"), meta.get("codec")
+    except (OSError, ValueError, AttributeError) as e:
+        raise MsgbenchError(f"{side}: unreadable sidecar ({e}); give --payload NAME") from None
+
+
+def cmd_decode(args: argparse.Namespace) -> int:
+    from payloads.model import differences
+
+    name, side_codec = args.payload, None
+    if name is None:
+        name, side_codec = _sidecar_payload(args.file)
+        if name is None:
+            raise MsgbenchError(f"{args.file} has no sidecar {args.file.name}{SIDECAR_SUFFIX}; "
+                                "say which schema to decode with: --payload NAME")
+    data = args.file.read_bytes()
+    codec = _codec(args.codec)
+    if side_codec and side_codec != codec.name:
+        print(f"msgbench: note: {args.file} was written by {side_codec}, decoding with {codec.name}", file=sys.stderr)
+    payload = _payload(name)
+    prepared = codec.prepare(payload.schema)
+    try:
+        value = prepared.from_native(prepared.decode(data))
+    except MsgbenchError:
+        raise
+    except Exception as e:
+        msg = " ".join(f"{type(e).__name__}: {e}".split())[:300]
+        raise MsgbenchError(f"{args.file}: cannot decode as {codec.name} {payload.name}: {msg}") from e
+    sys.stdout.write(json.dumps(_jsonable(value, args.bytes_as), indent=2, ensure_ascii=False) + "\n")
+    print(f"msgbench: note: bytes values are shown as {args.bytes_as}", file=sys.stderr)
+    if args.check:
+        diffs = differences(payload.value, value)
+        if diffs:
+            raise MsgbenchError(f"decoded value differs from payload {payload.name}: {diffs[0].describe()}"
+                                + (f" (and {len(diffs) - 1} more)" if len(diffs) > 1 else ""))
+        print(f"msgbench: decoded value equals payload {payload.name}", file=sys.stderr)
+    return 0

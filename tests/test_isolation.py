@@ -1,0 +1,166 @@
+"""A codec that raises, hangs or crashes its process costs its own rows, never the run.
+
+The faulty codecs are test doubles in ``tests/doubles`` (distribution
+``msgbench-test-fault-doubles``, entry points ``fault/raises-prepare``, ``fault/raises-decode``,
+``fault/hangs``, ``fault/crashes``). Like the example plugins in ``tests/test_plugins.py`` they
+are pip-installed (``--no-deps --no-build-isolation``) into a private ``--target`` directory put
+on ``PYTHONPATH`` of the ``msgbench`` subprocesses only, so they never show up in anybody else's
+run and nothing is left behind if the session dies; the directory is removed at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DOUBLES = ROOT / "tests" / "doubles"
+PAYLOADS = ["trip_request", "completed_trip"]
+FAULTY = ["fault/raises-prepare", "fault/raises-decode", "fault/hangs", "fault/crashes"]
+
+
+@pytest.fixture(scope="session")
+def doubles_site(tmp_path_factory):
+    target = tmp_path_factory.mktemp("fault-doubles-site")
+    build = tmp_path_factory.mktemp("fault-doubles-build") / "doubles"
+    shutil.copytree(DOUBLES, build, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index",
+         "--disable-pip-version-check", "--quiet", "--target", str(target), str(build)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    try:
+        yield target
+    finally:
+        shutil.rmtree(target, ignore_errors=True)
+
+
+def _env(site: Path, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(site), str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env.pop("MSGBENCH_NO_PLUGINS", None)
+    env.update(extra)
+    return env
+
+
+def _msgbench(*args: str) -> list[str]:
+    return [sys.executable, "-m", "bench.cli", *args]
+
+
+def test_faulty_codecs_fail_their_rows_and_the_run_completes(doubles_site, tmp_path) -> None:
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        _msgbench("run", "--untimed", "--payloads", *PAYLOADS, "--formats", "json/orjson", "fault",
+                  "--out", str(out), "--timeout", "10", "--sections"),
+        capture_output=True, text=True, timeout=240, cwd=ROOT, env=_env(doubles_site),
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr
+    doc = json.loads((out / "results.json").read_text())
+    from bench.results import check
+
+    check(doc)
+    assert doc["run"]["partial"] is False
+    assert not (out / "results.partial.json").exists()
+    rows = {(r["codec"], r["payload"]): r for r in doc["rows"]}
+    assert set(rows) == {(c, p) for c in ["json/orjson", *FAULTY] for p in PAYLOADS}
+
+    for p in PAYLOADS:
+        ok = rows[("json/orjson", p)]
+        assert ok["status"] == "ok" and ok["verdict"] == "exact", ok
+        assert ok["size"]["raw"] > 0 and ok["error"] is None
+
+        r = rows[("fault/raises-prepare", p)]
+        assert r["status"] == "failed" and "prepare failed" in r["error"]
+        assert "schema work failed on purpose" in r["error"]
+
+        r = rows[("fault/raises-decode", p)]
+        assert r["status"] == "failed" and "decoder failed on purpose" in r["error"]
+
+        r = rows[("fault/hangs", p)]
+        assert r["status"] == "failed" and "hung" in r["error"], r["error"]
+
+        r = rows[("fault/crashes", p)]
+        assert r["status"] == "failed" and "crashed (killed by SIGSEGV)" in r["error"], r["error"]
+    codecs = {c["name"]: c for c in doc["codecs"]}
+    assert codecs["json/orjson"]["status"] == "ok"
+    assert "hung" in (codecs["fault/hangs"].get("error") or "")
+    assert "SIGSEGV" in (codecs["fault/crashes"].get("error") or "")
+
+
+def _previous_results() -> str:
+    from bench.results import SCHEMA_VERSION, dumps
+
+    doc = {"schema_version": SCHEMA_VERSION, "tool": {"name": "msgbench", "version": "0"},
+           "run": {"started": "2020-01-01T00:00:00+00:00", "finished": "2020-01-01T00:01:00+00:00",
+                   "partial": False, "mode": "quick", "argv": [], "duration_s": 60.0},
+           "environment": {}, "codecs": [], "payloads": [], "rows": [], "sections": {}}
+    return dumps(doc) + "\n"
+
+
+def test_interrupted_run_keeps_previous_results_and_writes_partial(doubles_site, tmp_path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    previous = _previous_results().encode()
+    (out / "results.json").write_bytes(previous)
+    marker = tmp_path / "hanging-now"
+    proc = subprocess.Popen(
+        _msgbench("run", "--untimed", "--payloads", *PAYLOADS, "--formats", "json/orjson", "fault/hangs",
+                  "--out", str(out), "--timeout", "60", "--sections"),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
+        env=_env(doubles_site, MSGBENCH_TEST_HANG_MARKER=str(marker)),
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists():
+            assert proc.poll() is None, proc.communicate()[1].decode()[-2000:]
+            assert time.monotonic() < deadline, "the hanging codec was never reached"
+            time.sleep(0.05)
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    err_text = err.decode()
+    assert proc.returncode == 130, err_text[-2000:]
+    assert "Traceback" not in err_text
+    assert "interrupted" in err_text
+    assert (out / "results.json").read_bytes() == previous
+    from bench.results import load
+
+    partial = load(out / "results.partial.json")
+    assert partial["run"]["partial"] is True
+    assert partial["run"].get("interrupted") is True
+    assert {r["codec"] for r in partial["rows"]} >= {"json/orjson"}
+    assert all(r["status"] == "ok" for r in partial["rows"] if r["codec"] == "json/orjson")
+    # the hung worker was killed, not left behind
+    hung_pid = int(marker.read_text())
+    time.sleep(0.2)
+    with pytest.raises(ProcessLookupError):
+        os.kill(hung_pid, 0)
+
+
+@pytest.mark.parametrize("content, expect", [
+    ('{"schema_version": 1, "rows": [', "not a valid results file"),
+    ('{"schema_version": 99, "rows": [], "codecs": [], "payloads": []}', "newer msgbench"),
+])
+def test_report_rejects_corrupted_or_newer_results(tmp_path, content, expect) -> None:
+    path = tmp_path / "results.json"
+    path.write_text(content)
+    proc = subprocess.run(_msgbench("report", str(path)), capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert proc.returncode != 0
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("msgbench: error:") and expect in lines[0]
+    assert not (tmp_path / "index.html").exists()
