@@ -156,6 +156,25 @@ class SlackCodec(_Base):
         return SimplePrepared(encode=encode, decode=lambda d: pickle.loads(d)[1])
 
 
+class NoMapsCodec(_Base):
+    """Claims every kind but map, and says so with check_schema: conformant."""
+
+    name = "test/nomaps"
+    capabilities = Capabilities(binary=True, needs_schema=False, types=ALL_TYPE_KINDS - {"map"})
+
+    def prepare(self, schema, reader_schema=None, policy=None):
+        self.check_schema(schema)
+        return self._prepared(lambda: (_ for _ in ()).throw(ValueError("not a message I wrote")))
+
+
+def test_unclaimed_kinds_are_refused_with_unsupported_schema() -> None:
+    report = check_codec(NoMapsCodec, payloads=[])
+    assert report.passed, report.text()
+    subjects = {r.subject for r in report.for_rule("unsupported")}
+    assert "kind map" in subjects and any(s.startswith("conformance.edge_containers") for s in subjects)
+    assert not any(r.subject.startswith("conformance.edge_containers") for r in report.for_rule("round-trip"))
+
+
 def test_crash_in_decode_is_reported() -> None:
     report = check_codec(CrashingCodec, payloads=[], include_edge=True)
     bad = [r for r in report.for_rule("garbage") if not r.passed]

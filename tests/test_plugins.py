@@ -58,6 +58,11 @@ def site(tmp_path_factory):
         shutil.rmtree(target, ignore_errors=True)
 
 
+@pytest.fixture(autouse=True)
+def _plugins_enabled(monkeypatch):
+    monkeypatch.delenv("MSGBENCH_NO_PLUGINS", raising=False)
+
+
 def _env(site: Path, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(site), str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
@@ -146,6 +151,19 @@ def test_duplicate_name_is_an_error_naming_both_sources(site, tmp_path, clash, o
     assert clash in msg and other in msg and "plugin msgbench-dup 9.9" in msg and "msgbench_dup:Codec" in msg
     assert "MSGBENCH_NO_PLUGINS=1" in msg
     build_registry(discover_plugins=False)  # the escape hatch works
+
+
+def test_missing_library_shows_the_pip_command(site, monkeypatch) -> None:
+    from formats import registry
+
+    monkeypatch.setitem(registry._PIP_MODULE, "msgpack", "msgpack_is_not_installed_here")
+    info = _infos_by_name()["msgpack/msgpack"]
+    assert not info.usable
+    assert "pip install msgpack" in info.error and "pip install 'msgbench[extras]'" in info.error
+    reg = build_registry()
+    assert "msgpack/msgpack" not in {e.name for e in reg.select(["all"])}
+    assert "msgpack/msgpack" not in {e.name for e in reg.select(["extras"])}
+    assert [e.name for e in reg.select(["msgpack/msgpack"])] == ["msgpack/msgpack"]  # named: run reports it
 
 
 def test_same_distribution_seen_twice_is_not_a_duplicate(site) -> None:
