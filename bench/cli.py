@@ -19,7 +19,7 @@ EXIT_INTERRUPTED = 130
 
 # Modules that add their own subcommands: "module:function", the function gets the argparse
 # subparsers object and adds parsers whose ``func`` takes the parsed args and returns an exit code.
-COMMAND_MODULES: list[str] = ["bench.bytes_cli:register_cli"]
+COMMAND_MODULES: list[str] = ["bench.bytes_cli:register_cli", "bench.evolution:register_cli"]
 
 SCHEMA_LANGUAGES = {
     # --format value -> codec format whose schema_text we export

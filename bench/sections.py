@@ -7,4 +7,5 @@ recorded as the section's error and never stops the run. The report renders know
 
 SECTION_PRODUCERS: dict[str, tuple[str, bool]] = {
     "faults": ("bench.faults:produce", True),
+    "evolution": ("bench.evolution:produce", True),
 }
