@@ -1,0 +1,348 @@
+"""``json/orjson``: JSON with orjson (Rust), the fastest JSON library for Python.
+
+Native form: a JSON-compatible dict. ``to_native`` (built once per schema, only the fields that
+need it are touched) turns bytes into base64 text and non-finite floats into the strings
+``"NaN"``/``"Infinity"``/``"-Infinity"`` (protobuf's JSON mapping does the same: orjson writes
+NaN and infinities as ``null``, which would silently lose the value); everything else is passed
+as is (enums as their symbol strings, timestamps as int microseconds). ``from_native`` follows the
+*reader* schema and rebuilds the canonical model value (``payloads.model.normalize``): base64 ->
+bytes, ints in float fields -> float, non-finite strings -> floats, types checked on the way, so
+a document of the wrong shape is an error, not a wrong value.
+
+encode = ``orjson.dumps(native)`` (no options), decode = ``orjson.loads(data)``. orjson rejects
+integers wider than 64 bits and strings with lone surrogates; the model's int64 bounds keep ints
+in range, surrogates fail encode with orjson's error.
+
+Reader policies (``prepare(schema, reader_schema, policy)``):
+
+- ``"tolerant"`` (default): ``from_native`` against the reader schema ignores unknown keys, finds
+  a field under one of its ``aliases`` (earlier names), fills missing optional fields with their
+  default or ``None``; a missing required field is an error.
+- ``"strict"``: ``decode`` also validates the document against the JSON Schema generated from the
+  reader's model (:mod:`formats.json_schema`, with ``additionalProperties: false`` and the
+  non-optional fields ``required``) with ``jsonschema``; a violation raises
+  :class:`JsonSchemaViolation`. Validation is part of a strict reader's decode, so it is inside
+  the timed region for that policy only.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from typing import Any
+
+from formats.api import ALL_TYPE_KINDS, Capabilities, Codec, SchemaText, SimplePrepared, UnsupportedSchema
+from formats.json_schema import NON_FINITE, json_schema, schema_text
+from payloads.model import (
+    INT32_MAX,
+    INT32_MIN,
+    INT64_MAX,
+    INT64_MIN,
+    EnumType,
+    ListType,
+    MapType,
+    Primitive,
+    Record,
+    SchemaMismatch,
+    Type,
+    normalize,
+)
+
+POLICIES = ("tolerant", "strict")
+Conv = Callable[[Any], Any]
+_MISSING: Any = object()
+
+
+class JsonSchemaViolation(ValueError):
+    """A strict reader got a document its JSON Schema rejects."""
+
+
+def _identity(v: Any) -> Any:
+    return v
+
+
+# ------------------------------------------------------------------------------------------------
+# model -> native (only bytes and non-finite floats change)
+
+_b64encode = base64.b64encode
+
+
+def _bytes_to(b: bytes) -> str:
+    return _b64encode(b).decode("ascii")
+
+
+def _float_to(x: float) -> Any:
+    if x - x == 0.0:  # finite (also true for ints); inf - inf and nan - nan are nan
+        return x
+    return "NaN" if x != x else ("Infinity" if x > 0 else "-Infinity")
+
+
+def _to(t: Type) -> Conv | None:
+    """A converter for values of ``t``, or None when they are JSON-ready as they are."""
+    if isinstance(t, Primitive):
+        if t.kind == "bytes":
+            return _bytes_to
+        if t.kind in ("float32", "float64"):
+            return _float_to
+        return None
+    if isinstance(t, EnumType):
+        return None
+    if isinstance(t, ListType):
+        inner = _to(t.items)
+        if inner is None:
+            return None
+        return lambda v: [inner(x) for x in v]
+    if isinstance(t, MapType):
+        inner = _to(t.values)
+        if inner is None:
+            return None
+        return lambda v: {k: inner(x) for k, x in v.items()}
+    if isinstance(t, Record):
+        convs = tuple((f.name, c) for f in t.fields if (c := _to(f.type)) is not None)
+        if not convs:
+            return None
+
+        def record(v: dict) -> dict:
+            out = v.copy()
+            for name, c in convs:
+                x = out.get(name)
+                if x is not None:
+                    out[name] = c(x)
+            return out
+
+        return record
+    raise UnsupportedSchema(f"json/orjson: unknown schema type {t!r}")
+
+
+def make_to_native(schema: Record) -> Conv:
+    return _to(schema) or _identity
+
+
+# ------------------------------------------------------------------------------------------------
+# native -> model (reader-schema guided, type-checked)
+
+
+def _fail(what: str, x: Any) -> SchemaMismatch:
+    return SchemaMismatch("", f"expected {what}, got {type(x).__name__} {x!r:.60}")
+
+
+def _from(t: Type, tolerant: bool) -> Conv:
+    if isinstance(t, Primitive):
+        k = t.kind
+        if k == "bool":
+
+            def boolean(x: Any) -> bool:
+                if x is True or x is False:
+                    return x
+                raise _fail("bool", x)
+
+            return boolean
+        if k in ("int32", "int64", "timestamp"):
+            lo, hi = (INT32_MIN, INT32_MAX) if k == "int32" else (INT64_MIN, INT64_MAX)
+
+            def integer(x: Any) -> int:
+                if type(x) is int and lo <= x <= hi:
+                    return x
+                raise _fail(f"{k} (an integer in [{lo}, {hi}])", x)
+
+            return integer
+        if k in ("float32", "float64"):
+
+            def floating(x: Any) -> float:
+                tx = type(x)
+                if tx is float:
+                    return x
+                if tx is int:
+                    return float(x)
+                if tx is str and x in NON_FINITE:
+                    return float(x)
+                raise _fail(k, x)
+
+            return floating
+        if k == "string":
+
+            def string(x: Any) -> str:
+                if type(x) is str:
+                    return x
+                raise _fail("string", x)
+
+            return string
+        if k == "bytes":
+            b64decode = base64.b64decode
+
+            def raw(x: Any) -> bytes:
+                if type(x) is not str:
+                    raise _fail("base64 text", x)
+                try:
+                    return b64decode(x, validate=True)
+                except binascii.Error as e:
+                    raise SchemaMismatch("", f"invalid base64: {e}") from None
+
+            return raw
+        raise UnsupportedSchema(f"json/orjson: unknown primitive {k!r}")
+    if isinstance(t, EnumType):
+        symbols = frozenset(t.symbols)
+        ename = t.name
+
+        def enum(x: Any) -> str:
+            if type(x) is str and x in symbols:
+                return x
+            raise _fail(f"a symbol of enum {ename}", x)
+
+        return enum
+    if isinstance(t, ListType):
+        inner = _from(t.items, tolerant)
+
+        def lst(v: Any) -> list:
+            if type(v) is not list:
+                raise _fail("a list", v)
+            try:
+                return [inner(x) for x in v]
+            except SchemaMismatch:
+                for i, x in enumerate(v):  # the error path only: find the failing index
+                    try:
+                        inner(x)
+                    except SchemaMismatch as e:
+                        raise _nest(f"[{i}]", e) from None
+                raise
+
+        return lst
+    if isinstance(t, MapType):
+        inner = _from(t.values, tolerant)
+
+        def mp(v: Any) -> dict:
+            if type(v) is not dict:
+                raise _fail("a map", v)
+            out = {}
+            for k, x in v.items():
+                try:
+                    out[k] = inner(x)
+                except SchemaMismatch as e:
+                    raise _nest(f"[{k!r}]", e) from None
+            return out
+
+        return mp
+    if isinstance(t, Record):
+        return _record(t, tolerant)
+    raise UnsupportedSchema(f"json/orjson: unknown schema type {t!r}")
+
+
+def _nest(prefix: str, e: SchemaMismatch) -> SchemaMismatch:
+    sub = e.path if e.path != "<root>" else ""
+    sep = "." if sub and not sub.startswith("[") else ""
+    return SchemaMismatch(f"{prefix}{sep}{sub}", e.reason)
+
+
+def _record(t: Record, tolerant: bool) -> Conv:
+    specs = []
+    for f in t.fields:
+        default = normalize(f.type, f.default) if (f.optional and f.has_default) else None
+        aliases = f.aliases if tolerant else ()
+        specs.append((f.name, aliases, f.optional, default, _from(f.type, tolerant)))
+    specs_t = tuple(specs)
+    rname = t.name
+    known = frozenset(f.name for f in t.fields)
+
+    def record(v: Any) -> dict:
+        if type(v) is not dict:
+            raise _fail(f"record {rname} (an object)", v)
+        if not tolerant:
+            for k in v:
+                if k not in known:
+                    raise SchemaMismatch(str(k), f"field not in record {rname} (strict reader)")
+        out = {}
+        for name, aliases, optional, default, conv in specs_t:
+            x = v.get(name, _MISSING)
+            if x is _MISSING and aliases:
+                for a in aliases:
+                    x = v.get(a, _MISSING)
+                    if x is not _MISSING:
+                        break
+            if x is _MISSING or x is None:
+                if optional:
+                    out[name] = default if x is _MISSING else None
+                    continue
+                raise SchemaMismatch(name, "required field is missing" if x is _MISSING else "required field is null")
+            try:
+                out[name] = conv(x)
+            except SchemaMismatch as e:
+                raise _nest(name, e) from None
+        return out
+
+    return record
+
+
+def make_from_native(reader: Record, policy: str = "tolerant") -> Conv:
+    return _record(reader, policy == "tolerant")
+
+
+# ------------------------------------------------------------------------------------------------
+
+
+class OrjsonCodec(Codec):
+    name = "json/orjson"
+    format = "json"
+    library = "orjson"
+    modules = ("orjson",)
+    pip_name = "orjson"
+    description = "JSON with orjson.dumps/loads; bytes as base64, non-finite floats as strings"
+    capabilities = Capabilities(
+        binary=False,
+        needs_schema=False,
+        types=ALL_TYPE_KINDS,
+        evolution_modes=POLICIES,
+        deterministic=True,
+        notes=(
+            "bytes are carried as base64 strings (converted in to_native/from_native)",
+            "NaN/Infinity are carried as the strings \"NaN\"/\"Infinity\"/\"-Infinity\" (JSON has no such numbers)",
+            "strict reader: decode validates against a generated JSON Schema (jsonschema), inside the timed decode",
+        ),
+    )
+
+    def backend(self) -> str:
+        return "Rust extension"
+
+    def schema_text(self, schema: Record) -> SchemaText:
+        return schema_text(schema)
+
+    def prepare(self, schema: Record, reader_schema: Record | None = None, policy: str | None = None) -> SimplePrepared:
+        import orjson
+
+        self.check_schema(schema)
+        reader = reader_schema or schema
+        if reader_schema is not None:
+            self.check_schema(reader_schema)
+        pol = policy or "tolerant"
+        if pol not in POLICIES:
+            raise UnsupportedSchema(f"{self.name}: unknown reader policy {pol!r}; use one of {', '.join(POLICIES)}")
+        decode: Callable[[bytes], Any] = orjson.loads
+        if pol == "strict":
+            decode = _strict_decoder(reader, orjson.loads)
+        return SimplePrepared(
+            encode=orjson.dumps,
+            decode=decode,
+            to_native=make_to_native(schema),
+            from_native=make_from_native(reader, pol),
+        )
+
+
+def _strict_decoder(reader: Record, loads: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
+    import jsonschema
+
+    doc_schema = json_schema(reader)
+    cls = jsonschema.validators.validator_for(doc_schema)
+    cls.check_schema(doc_schema)
+    validator = cls(doc_schema)
+    best_match = jsonschema.exceptions.best_match
+
+    def decode(data: bytes) -> Any:
+        doc = loads(data)
+        err = best_match(validator.iter_errors(doc))
+        if err is not None:
+            where = "/".join(str(p) for p in err.absolute_path) or "<root>"
+            raise JsonSchemaViolation(f"strict JSON reader for {reader.name}: {where}: {err.message}")
+        return doc
+
+    return decode
+
