@@ -2,7 +2,9 @@
 
 ``cbor2.dumps``/``cbor2.loads`` with default options: the one-shot API (the class API needs a
 file object per message and is slower for single messages). Floats are written as float64 (cbor2
-shrinks floats only in canonical mode), maps in insertion order.
+shrinks floats only in canonical mode), maps in insertion order. ``loads`` decodes the first
+data item and ignores any bytes after it (it has no option to reject them), so a message with
+trailing garbage decodes without an error; the conformance kit notes this.
 
 Native form: the common model's plain values; ``from_native`` re-checks them against the reader
 schema.
@@ -28,7 +30,10 @@ class Cbor2Codec(Codec):
         types=ALL_TYPE_KINDS,
         evolution_modes=POLICIES,
         deterministic=True,
-        notes=("floats are always float64 (non-canonical mode)",),
+        notes=(
+            "floats are always float64 (non-canonical mode)",
+            "cbor2.loads ignores bytes after the first data item (trailing garbage is not detected)",
+        ),
     )
 
     def backend(self) -> str:

@@ -18,6 +18,7 @@ NaN/Infinity as ``null``, which the typed decoder then rejects for a float field
 
 from __future__ import annotations
 
+import keyword
 from typing import Any, Literal, Optional
 
 from formats.api import ALL_TYPE_KINDS, Capabilities, Codec, SchemaText, SimplePrepared, UnsupportedSchema
@@ -59,18 +60,28 @@ def struct_types(schema: Record, forbid_unknown_fields: bool = False) -> type:
         if not isinstance(nt, Record):
             continue
         fields = []
+        rename: dict[str, str] = {}
+        taken = {f.name for f in nt.fields}
         for f in nt.fields:
             tp = py(f.type)
+            attr = f.name
+            if not f.name.isidentifier() or keyword.iskeyword(f.name) or f.name.startswith("_"):
+                attr = f"field{f.id}"
+                while attr in taken:
+                    attr += "_"
+                taken.add(attr)
+                rename[attr] = f.name  # the wire (and model) name stays the original
             if f.optional:
                 default = normalize(f.type, f.default) if f.has_default else None
                 if isinstance(default, (list, dict)):
                     default = msgspec.field(default_factory=lambda d=default: type(d)(d))
-                fields.append((f.name, Optional[tp], default))  # noqa: UP045 - built at runtime
+                fields.append((attr, Optional[tp], default))  # noqa: UP045 - built at runtime
             else:
-                fields.append((f.name, tp))
+                fields.append((attr, tp))
         classes[nt.name] = msgspec.defstruct(
             nt.name,
             fields,
+            rename=rename or None,
             kw_only=True,
             array_like=False,
             omit_defaults=False,
