@@ -145,8 +145,11 @@ class Record:
                 raise ModelError(f"record {self.name}: duplicate field name {f.name!r}")
             if f.id in ids:
                 raise ModelError(f"record {self.name}: duplicate field id {f.id} ({f.name})")
-            if not 1 <= f.id <= 32767:
-                raise ModelError(f"record {self.name}: field {f.name} id {f.id} outside 1..32767")
+            if isinstance(f.id, bool) or not isinstance(f.id, int) or not 1 <= f.id <= 32767:
+                raise ModelError(f"record {self.name}: field {f.name} id {f.id!r} outside 1..32767")
+            if 19000 <= f.id <= 19999:
+                raise ModelError(f"record {self.name}: field {f.name} id {f.id} is in 19000..19999, "
+                                 "which protobuf reserves; pick another id")
             names.add(f.name)
             ids.add(f.id)
         object.__setattr__(self, "_by_name", {f.name: f for f in self.fields})
@@ -318,7 +321,7 @@ def differences(expected: Any, actual: Any, path: str = "", limit: int = 20) -> 
     """Structural differences between two plain values (exact: float bits, -0.0 and NaN count)."""
     out: list[Difference] = []
     _diff(expected, actual, path, out, limit)
-    return out
+    return out[:limit]
 
 
 def _same_float(a: float, b: float) -> bool:
@@ -411,41 +414,71 @@ def type_from_json(data: Any, path: str = "schema", _named: dict | None = None) 
             return Primitive(data)
         if data in named:
             return named[data]
-        raise ModelError(f"{path}: unknown type {data!r} (primitives: {', '.join(PRIMITIVE_KINDS)})")
+        raise _json_error(path, f"unknown type {data!r} (primitives: {', '.join(PRIMITIVE_KINDS)})")
     if not isinstance(data, dict) or "type" not in data:
-        raise ModelError(f"{path}: expected a type name or an object with a 'type' key, got {data!r:.80}")
+        raise _json_error(path, f"expected a type name or an object with a 'type' key, got {data!r:.80}")
     kind = data["type"]
     try:
         if kind == "enum":
+            symbols = data["symbols"]
+            if not isinstance(symbols, list) or not all(isinstance(x, str) for x in symbols):
+                raise _json_error(f"{path}.symbols", f"expected a list of strings, got {symbols!r:.80}")
             t: Type = EnumType(
-                data["name"], tuple(data["symbols"]), data.get("default"), data.get("doc", ""),
+                data["name"], tuple(symbols), data.get("default"), data.get("doc", ""),
                 tuple(data.get("aliases", ())),
             )
-            named[t.name] = t
-            return t
+            return _define(named, t, path)
         if kind == "list":
             return ListType(type_from_json(data["items"], f"{path}.items", named))
         if kind == "map":
             return MapType(type_from_json(data["values"], f"{path}.values", named))
         if kind == "record":
-            fields = []
-            for i, fd in enumerate(data["fields"]):
-                fpath = f"{path}.fields[{i}]"
-                if not isinstance(fd, dict):
-                    raise ModelError(f"{fpath}: expected an object")
-                ftype = type_from_json(fd["type"], f"{fpath}.type", named)
-                default = fd.get("default")
-                if default is not None and isinstance(ftype, Primitive) and ftype.kind == "bytes":
-                    default = bytes.fromhex(default)
-                fields.append(
-                    Field(
-                        fd["name"], ftype, int(fd["id"]), bool(fd.get("optional", False)), default,
-                        fd.get("doc", ""), tuple(fd.get("aliases", ())),
-                    )
-                )
+            if not isinstance(data["fields"], list):
+                raise _json_error(f"{path}.fields", f"expected a list of fields, got {data['fields']!r:.80}")
+            fields = [_field_from_json(fd, f"{path}.fields[{i}]", named) for i, fd in enumerate(data["fields"])]
             t = Record(data["name"], tuple(fields), data.get("doc", ""), tuple(data.get("aliases", ())))
-            named[t.name] = t
-            return t
+            return _define(named, t, path)
     except KeyError as e:
-        raise ModelError(f"{path}: missing key {e.args[0]!r} in {kind} definition") from None
-    raise ModelError(f"{path}: unknown type kind {kind!r}")
+        raise _json_error(path, f"missing key {e.args[0]!r} in {kind} definition") from None
+    except (ModelError, TypeError, ValueError) as e:
+        if getattr(e, "json_path", None) is not None:
+            raise
+        raise _json_error(path, str(e)) from None
+    raise _json_error(path, f"unknown type kind {kind!r}")
+
+
+def _field_from_json(fd: Any, path: str, named: dict) -> Field:
+    if not isinstance(fd, dict):
+        raise _json_error(path, "expected an object")
+    try:
+        fid = fd["id"]
+        if isinstance(fid, bool) or not isinstance(fid, int):
+            raise _json_error(f"{path}.id", f"expected an integer field id, got {fid!r:.40}")
+        ftype = type_from_json(fd["type"], f"{path}.type", named)
+        default = fd.get("default")
+        if default is not None and isinstance(ftype, Primitive) and ftype.kind == "bytes":
+            default = bytes.fromhex(default)
+        return Field(
+            fd["name"], ftype, fid, bool(fd.get("optional", False)), default,
+            fd.get("doc", ""), tuple(fd.get("aliases", ())),
+        )
+    except KeyError as e:
+        raise _json_error(path, f"missing key {e.args[0]!r} in field definition") from None
+    except (ModelError, TypeError, ValueError) as e:
+        if getattr(e, "json_path", None) is not None:
+            raise
+        raise _json_error(path, str(e)) from None
+
+
+def _define(named: dict, t: Record | EnumType, path: str) -> Type:
+    prior = named.get(t.name)
+    if prior is not None and prior != t:
+        raise _json_error(path, f"a different type named {t.name!r} is already defined in this document")
+    named[t.name] = t
+    return t
+
+
+def _json_error(path: str, message: str) -> ModelError:
+    err = ModelError(f"{path}: {message}")
+    err.json_path = path  # type: ignore[attr-defined]
+    return err
