@@ -53,7 +53,8 @@ PREFIX = "EVO"
 CELL_TIMEOUT_S = 10.0  # hard limit per cell (the worker is killed)
 SOFT_TIMEOUT_S = 5.0  # in-process limit per cell (SIGALRM; the worker survives)
 STARTUP_TIMEOUT_S = 60.0
-MAX_RESTARTS = 6
+MAX_RESTARTS = 6  # crashes per codec before its remaining cells are given up
+MAX_TIMEOUTS = 2  # cells per codec that may time out before its remaining cells are given up
 DETAIL_MAX = 400
 _ABSENT = "<absent>"
 
@@ -154,10 +155,11 @@ def _classify_accepted(exp: Expectation, actual: Any, reader: Record | None, int
     if not diffs and exp.direction == "roundtrip":
         seen = intermediary if isinstance(intermediary, dict) else {}
         same = {k: v for k, v in exp.reference.items() if k in seen}
-        if differences(same, {k: seen[k] for k in same}):
+        misread = [d for d in differences(same, {k: seen[k] for k in same}) if d.expected not in (None, _ABSENT)]
+        if misread:
             return Verdict("preserved-unknown", _clip(
                 f"the v1 intermediary could not read the value ({exp.reject}: it saw "
-                f"{_describe(differences(same, {k: seen[k] for k in same}), 2)}) but forwarded it unchanged"), True)
+                f"{_describe(misread, 2)}) but forwarded it unchanged"), True)
         return Verdict("ok", _clip(f"the final reader got the v2 value unchanged although {exp.reject}"), True)
     if not diffs:
         if reader is not None:
@@ -269,7 +271,7 @@ class _CellTimeout(BaseException):  # not swallowed by a codec's `except Excepti
 
 
 def _alarm(signum: int, frame: Any) -> None:
-    raise _CellTimeout(f"no result within {SOFT_TIMEOUT_S:.0f} s")
+    raise _CellTimeout("no result within the cell's time limit")
 
 
 def run_cell(prep: _Preparer, sc: Scenario, direction: str) -> Verdict:
@@ -317,13 +319,29 @@ def _emit(kind: str, data: Any) -> None:
     sys.stdout.flush()
 
 
+def _load_codec(job: dict) -> Any:
+    """The codec class the parent used (``target``), else the registry's entry of that name."""
+    target = job.get("target")
+    if target:
+        import importlib
+
+        mod, _, attr = target.partition(":")
+        try:
+            cls = getattr(importlib.import_module(mod), attr)
+        except (ImportError, AttributeError):
+            cls = None
+        if cls is not None and getattr(cls, "name", None) == job["codec"]:
+            return cls()
+    from formats.registry import build_registry
+
+    return build_registry(job.get("plugins")).codec(job["codec"])
+
+
 def worker_main() -> int:
     """``python -m bench.evolution --worker``: run the cells of a job read from stdin."""
     job = json.loads(sys.stdin.read())
     try:
-        from formats.registry import build_registry
-
-        codec = build_registry(job.get("plugins")).codec(job["codec"])
+        codec = _load_codec(job)
         codec.check_available()
     except Exception as e:
         _emit("fatal", {"error": _clip(f"{type(e).__name__}: {e}")})
@@ -332,16 +350,23 @@ def worker_main() -> int:
     preps: dict[str | None, _Preparer] = {}
     _emit("ready", {})
     signal.signal(signal.SIGALRM, _alarm)
+    soft = float(job.get("soft_timeout", SOFT_TIMEOUT_S))
+    timeouts = 0
     for scenario, direction, policy, column in job["cells"]:
         _emit("start", [scenario, direction, column])
-        prep = preps.setdefault(policy, _Preparer(codec, policy))
-        signal.setitimer(signal.ITIMER_REAL, job.get("soft_timeout", SOFT_TIMEOUT_S))
-        try:
-            v = run_cell(prep, by_id[scenario], direction)
-        except _CellTimeout as e:
-            v = Verdict("error", f"timeout: {e}", False)
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
+        if timeouts >= MAX_TIMEOUTS:
+            v = Verdict("error", f"timeout: not run, {timeouts} earlier cells of this codec timed out", False)
+        else:
+            prep = preps.setdefault(policy, _Preparer(codec, policy))
+            signal.setitimer(signal.ITIMER_REAL, soft)
+            try:
+                v = run_cell(prep, by_id[scenario], direction)
+            except _CellTimeout as e:
+                v = Verdict("error", f"timeout: {e}", False)
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            if v.detail.startswith("timeout:"):
+                timeouts += 1
         _emit("cell", {"scenario": scenario, "codec": column, "direction": direction, **v.to_json()})
     return 0
 
@@ -353,9 +378,11 @@ def worker_main() -> int:
 @dataclass
 class _Job:
     codec: str
+    target: str  # module:Class of the codec, loaded as is by the worker
     env: dict[str, str]
     cells: list[list]  # [scenario, direction, policy, column] still to run
     restarts: int = 0
+    timeouts: int = 0
 
 
 @dataclass
@@ -372,15 +399,20 @@ class _Proc:
 
 
 def _stderr_tail(f: Any, n: int = 4) -> str:
+    """The end of a worker's stderr; for a fatal signal, faulthandler's line and innermost frame."""
     try:
         f.seek(0)
-        lines = [ln for ln in f.read().decode("utf-8", "replace").splitlines() if ln.strip()]
+        lines = [ln.strip() for ln in f.read().decode("utf-8", "replace").splitlines() if ln.strip()]
     except (OSError, ValueError):
         return ""
+    fatal = next((i for i, ln in enumerate(lines) if ln.startswith("Fatal Python error")), None)
+    if fatal is not None:
+        frame = next((ln for ln in lines[fatal:] if ln.startswith("File ")), "")
+        return f"{lines[fatal]} at {frame}"[:300] if frame else lines[fatal][:300]
     return " | ".join(lines[-n:])[-300:]
 
 
-def _spawn(job: _Job, plugins: bool | None) -> _Proc:
+def _spawn(job: _Job, plugins: bool | None, soft_timeout: float) -> _Proc:
     env = dict(os.environ)
     env.update(job.env)
     root = str(Path(__file__).resolve().parents[1])
@@ -391,8 +423,8 @@ def _spawn(job: _Job, plugins: bool | None) -> _Proc:
     proc = subprocess.Popen([sys.executable, "-m", "bench.evolution", "--worker"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=err, env=env, start_new_session=True)
     assert proc.stdin is not None
-    proc.stdin.write(json.dumps({"codec": job.codec, "cells": job.cells, "plugins": plugins,
-                                 "soft_timeout": SOFT_TIMEOUT_S}).encode())
+    proc.stdin.write(json.dumps({"codec": job.codec, "target": job.target, "cells": job.cells,
+                                 "plugins": plugins, "soft_timeout": soft_timeout}).encode())
     proc.stdin.close()
     return _Proc(job, proc, err, time.monotonic() + STARTUP_TIMEOUT_S)
 
@@ -416,8 +448,10 @@ def _exit_text(rc: int) -> str:
 
 def run_matrix(codecs: list[Any], scenarios: list[Scenario], plugins: bool | None = None,
                log: Callable[[str], None] = lambda m: None, jobs: int = 2,
-               cell_timeout: float = CELL_TIMEOUT_S) -> dict:
-    """Run every scenario x column x direction; ``codecs`` are loaded codec objects."""
+               cell_timeout: float = CELL_TIMEOUT_S, soft_timeout: float = SOFT_TIMEOUT_S) -> dict:
+    """Run every scenario x column x direction; ``codecs`` are loaded codec objects. A cell gets
+    ``soft_timeout`` seconds in the worker (then it is an ``error``), ``cell_timeout`` before the
+    worker is killed; a codec whose cells keep crashing or hanging has the rest given up."""
     t0 = time.perf_counter()
     columns: list[Column] = []
     pending: list[_Job] = []
@@ -425,7 +459,8 @@ def run_matrix(codecs: list[Any], scenarios: list[Scenario], plugins: bool | Non
         cols = columns_for(c)
         columns += cols
         cells = [[s.id, d, col.policy, col.name] for col in cols for s in scenarios for d in DIRECTIONS]
-        pending.append(_Job(c.name, dict(getattr(c, "process_env", {}) or {}), cells))
+        target = f"{type(c).__module__}:{type(c).__qualname__}"
+        pending.append(_Job(c.name, target, dict(getattr(c, "process_env", {}) or {}), cells))
     results: dict[tuple[str, str, str], dict] = {}
 
     def record(job: _Job, cell: list, outcome: str, detail: str) -> None:
@@ -438,7 +473,7 @@ def run_matrix(codecs: list[Any], scenarios: list[Scenario], plugins: bool | Non
     sel = selectors.DefaultSelector()
 
     def start(job: _Job) -> None:
-        p = _spawn(job, plugins)
+        p = _spawn(job, plugins, soft_timeout)
         assert p.proc.stdout is not None
         sel.register(p.proc.stdout, selectors.EVENT_READ, p)
         running.append(p)
@@ -473,9 +508,12 @@ def run_matrix(codecs: list[Any], scenarios: list[Scenario], plugins: bool | Non
                 record(job, cell, "error", f"worker failed to start: {why or tail}")
             return
         job.restarts += 1
-        if job.restarts > MAX_RESTARTS:
+        if why.startswith("timeout:"):
+            job.timeouts += 1
+        if job.restarts > MAX_RESTARTS or job.timeouts >= MAX_TIMEOUTS:
             for cell in list(job.cells):
-                record(job, cell, "error", f"not run: the worker died {job.restarts} times ({why})")
+                record(job, cell, "error", f"{why.split(':')[0]}: not run, the worker died "
+                       f"{job.restarts} times (last: {why})")
             return
         if job.cells:
             pending.insert(0, job)
