@@ -4,7 +4,9 @@ At ``prepare`` time every record of the schema becomes a ``msgspec.Struct`` clas
 ``msgspec.defstruct`` (keyword-only fields in schema order, ``array_like=False`` so messages are
 keyed maps like the other JSON/msgpack codecs, ``omit_defaults=False`` so every field is written).
 Types: bool/int/float/str/bytes, enums as ``Literal[...symbols]`` (the value stays a ``str``),
-float32 -> ``float`` (written as float64), timestamp -> ``int``, optional -> ``T | None``.
+float32 -> ``float`` (written as float64), int32/int64/timestamp -> ``int`` constrained to the
+kind's range with ``msgspec.Meta(ge=..., le=...)`` (so an out-of-range value is a decode error, not
+a silent corruption), optional -> ``T | None``.
 Pre-built ``msgspec.json.Encoder``/``Decoder(type=Root)`` (and the msgpack pair) are reused.
 
 ``decode`` returns typed, validated, fully materialised ``Struct`` objects (msgspec has no lazy
@@ -19,11 +21,24 @@ NaN/Infinity as ``null``, which the typed decoder then rejects for a float field
 from __future__ import annotations
 
 import keyword
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
 from formats.api import ALL_TYPE_KINDS, Capabilities, Codec, SchemaText, SimplePrepared, UnsupportedSchema
 from formats.native_convert import POLICIES, check_policy
-from payloads.model import EnumType, ListType, MapType, Primitive, Record, Type, named_types, normalize
+from payloads.model import (
+    INT32_MAX,
+    INT32_MIN,
+    INT64_MAX,
+    INT64_MIN,
+    EnumType,
+    ListType,
+    MapType,
+    Primitive,
+    Record,
+    Type,
+    named_types,
+    normalize,
+)
 
 _PRIMS: dict[str, type] = {
     "bool": bool,
@@ -43,8 +58,15 @@ def struct_types(schema: Record, forbid_unknown_fields: bool = False) -> type:
 
     classes: dict[str, Any] = {}
 
+    i32 = Annotated[int, msgspec.Meta(ge=INT32_MIN, le=INT32_MAX)]
+    i64 = Annotated[int, msgspec.Meta(ge=INT64_MIN, le=INT64_MAX)]
+
     def py(t: Type) -> Any:
         if isinstance(t, Primitive):
+            if t.kind == "int32":
+                return i32
+            if t.kind in ("int64", "timestamp"):
+                return i64
             return _PRIMS[t.kind]
         if isinstance(t, EnumType):
             return Literal[tuple(t.symbols)]  # type: ignore[valid-type]

@@ -20,7 +20,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from payloads.model import EnumType, ListType, MapType, Primitive, Record, SchemaMismatch, Type, normalize
+from payloads.model import (
+    INT32_MAX,
+    INT32_MIN,
+    INT64_MAX,
+    INT64_MIN,
+    EnumType,
+    ListType,
+    MapType,
+    Primitive,
+    Record,
+    SchemaMismatch,
+    Type,
+    normalize,
+)
 
 Conv = Callable[[Any], Any]
 _MISSING: Any = object()
@@ -109,13 +122,16 @@ def _from(t: Type, strict: bool, bytes_from: Conv | None) -> Conv:
 
             return boolean
         if k in ("int32", "int64", "timestamp"):
+            lo, hi = (INT32_MIN, INT32_MAX) if k == "int32" else (INT64_MIN, INT64_MAX)
 
             def integer(x: Any) -> int:
-                if type(x) is int:
+                if type(x) is not int:
+                    if not isinstance(x, int) or isinstance(x, bool):
+                        raise _fail(k, x)
+                    x = int(x)
+                if lo <= x <= hi:
                     return x
-                if isinstance(x, int) and not isinstance(x, bool):
-                    return int(x)
-                raise _fail(k, x)
+                raise SchemaMismatch("", f"{x} does not fit in {k} [{lo}, {hi}]")
 
             return integer
         if k in ("float32", "float64"):

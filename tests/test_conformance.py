@@ -217,3 +217,35 @@ def test_every_rule_is_documented() -> None:
 
 # The pytest entry a plugin's own suite uses, exercised here on a built-in codec.
 test_entry_point_on_json_stdlib = conformance_tests("json/stdlib", payloads=[])
+
+
+# ------------------------------------------------------------------------------------------------
+# Reader policies of the extra codecs (the evolution section relies on them)
+
+EXTRA_POLICY_CODECS = ["json/stdlib", "json/msgspec", "msgpack/msgpack", "msgpack/msgspec", "cbor/cbor2",
+                       "bson/pymongo"]
+
+
+@pytest.mark.parametrize("name", EXTRA_POLICY_CODECS)
+def test_extra_codec_reader_policies(name: str) -> None:
+    from formats.registry import build_registry
+    from payloads.model import INT32, INT64, STRING, Field, Record
+
+    v1 = Record("Trip", (Field("id", STRING, 1), Field("km", INT32, 2)))
+    v2 = Record("Trip", (Field("id", STRING, 1), Field("km", INT64, 2), Field("note", STRING, 3, optional=True),
+                         Field("seats", INT32, 4, optional=True, default=4)))
+    codec = build_registry(discover_plugins=False).codec(name)
+
+    def through(writer, reader, policy, value):
+        p = codec.prepare(writer, reader_schema=reader, policy=policy)
+        return p.from_native(p.decode(p.encode(p.to_native(value))))
+
+    # new reader, old data: the optional field is defaulted
+    assert through(v1, v2, "tolerant", {"id": "a", "km": 3}) == {"id": "a", "km": 3, "note": None, "seats": 4}
+    # old reader, new data: tolerant drops the unknown fields, strict refuses them
+    assert through(v2, v1, "tolerant", {"id": "a", "km": 3, "note": "x"}) == {"id": "a", "km": 3}
+    with pytest.raises(Exception, match="note|seats|unknown"):
+        through(v2, v1, "strict", {"id": "a", "km": 3, "note": "x"})
+    # a value the old reader's int32 cannot hold is an error, never a silently wrong value
+    with pytest.raises(Exception, match="int32|2147483647|less than|greater"):
+        through(v2, v1, "tolerant", {"id": "a", "km": 5_000_000_000})
