@@ -27,7 +27,7 @@ not a "new" field; whether a codec finds it is exactly what the matrix measures.
 Enum symbols have no explicit numbers in the model: formats that number them (Protobuf, Thrift)
 use the symbol's position, as their generated IDL does.
 
-This module imports only the payload model (no codec code).
+This module imports only the payload model and the built-in taxi types (no codec code).
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ from payloads.model import (
     Type,
     normalize,
 )
+from payloads.taxi import GEO_POINT
 
 DIRECTIONS = ("backward", "forward", "roundtrip")
 
@@ -230,10 +231,10 @@ _DROP: Any = object()
 # ------------------------------------------------------------------------------------------------
 # The taxi-domain types the scenarios evolve (the same shapes as the built-in trip request).
 
-LOCATION = Record("Location", (
-    Field("lat", FLOAT64, 1, doc="WGS84 latitude"),
-    Field("lon", FLOAT64, 2, doc="WGS84 longitude"),
-), doc="A point on the map")
+# The built-in payloads' point type. The trip request below is a compact sibling of the built-in
+# payloads.taxi.TRIP_REQUEST: the scenarios need an int64 id, an int32 count, an enum whose Avro
+# default lets resolution work and an optional free-text field, which that record does not all have.
+LOCATION = GEO_POINT
 
 RIDE_CLASS = EnumType("RideClass", ("UNKNOWN", "ECONOMY", "COMFORT", "XL"), default="UNKNOWN",
                       doc="The product the passenger asked for")
@@ -455,7 +456,7 @@ def _scenarios() -> list[Scenario]:
     v2v = _val(v2b, stop=[stop_a, stop_b])
     out.append(Scenario(
         "singular-to-list", "Turn a singular field into a list",
-        "stop (one optional Location) becomes a list of Locations, same name and id. Old data is "
+        "stop (one optional GeoPoint) becomes a list of GeoPoints, same name and id. Old data is "
         "ideally read as a one-element list; two stops cannot be one, so an old reader ideally "
         "rejects them.", "retype", v1s, v2, v1sv, v2v, False,
         backward=ideal(_val(v1sv, stop=[stop_a])),
@@ -468,7 +469,7 @@ def _scenarios() -> list[Scenario]:
     v2v = _val(v2b, pickup={**V2_BASE["pickup"], "address": "Place de l'Hôtel de Ville"})
     out.append(Scenario(
         "nested-add-field", "Add a field inside a nested record",
-        "Location (the pickup) gains an optional address.", "add-field", base, v2, v1v, v2v, True,
+        "GeoPoint (the pickup) gains an optional address.", "add-field", base, v2, v1v, v2v, True,
         backward=ideal(v1v),
         forward=ideal(v2b),
     ))
