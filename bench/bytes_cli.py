@@ -18,6 +18,8 @@ import argparse
 import base64
 import json
 import math
+import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -56,6 +58,22 @@ def _codec(name: str) -> Any:
     return codec
 
 
+def _rerun_in_codec_env(codec: Any, argv: list[str]) -> int | None:
+    """A codec with a ``process_env`` this process lacks (e.g. protobuf/python) runs the same
+    command in a child process with that environment; returns its exit status (None: no need)."""
+    env = dict(getattr(codec, "process_env", {}) or {})
+    if not env or all(os.environ.get(k) == v for k, v in env.items()):
+        return None
+    full = dict(os.environ)
+    full.update(env)
+    root = str(Path(__file__).resolve().parents[1])
+    full["PYTHONPATH"] = os.pathsep.join(p for p in (root, full.get("PYTHONPATH", "")) if p)
+    proc = subprocess.run([sys.executable, "-m", "bench.cli", *argv], env=full, capture_output=True)
+    sys.stdout.write(proc.stdout.decode("utf-8", "replace"))
+    sys.stderr.write(proc.stderr.decode("utf-8", "replace"))
+    return proc.returncode
+
+
 def _payload(name: str) -> Any:
     from payloads.catalog import find_payloads
 
@@ -66,6 +84,10 @@ def cmd_encode(args: argparse.Namespace) -> int:
     from bench.results import write_atomic
 
     codec = _codec(args.codec)
+    argv = ["encode", args.payload, "--codec", args.codec, "-o", str(args.output)]
+    rc = _rerun_in_codec_env(codec, argv + (["--schema-out", str(args.schema_out)] if args.schema_out else []))
+    if rc is not None:
+        return rc
     payload = _payload(args.payload)
     codec.check_schema(payload.schema)
     prepared = codec.prepare(payload.schema)
@@ -121,6 +143,10 @@ def cmd_decode(args: argparse.Namespace) -> int:
                                 "say which schema to decode with: --payload NAME")
     data = args.file.read_bytes()
     codec = _codec(args.codec)
+    rc = _rerun_in_codec_env(codec, ["decode", "--codec", args.codec, "--payload", name, "--bytes", args.bytes_as,
+                                     *(["--check"] if args.check else []), str(args.file)])
+    if rc is not None:
+        return rc
     if side_codec and side_codec != codec.name:
         print(f"msgbench: note: {args.file} was written by {side_codec}, decoding with {codec.name}", file=sys.stderr)
     payload = _payload(name)
