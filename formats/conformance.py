@@ -791,6 +791,9 @@ def add_cli_commands(subparsers: Any) -> None:
     p.set_defaults(func=lambda args: check_plugin_main(args.name))
 
 
+register_cli = add_cli_commands  # the name bench.cli.COMMAND_MODULES entries use
+
+
 def _child_main(mode: str) -> int:
     channel = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
     os.dup2(2, 1)  # anything the codec prints goes to stderr, not into our channel
