@@ -1,7 +1,7 @@
 """Sessions: `nox -s bench` (the main job), `nox -s tests`, `nox -s lint`.
 
 Pass arguments to msgbench after `--`, e.g. `nox -s bench -- --quick` or
-`nox -s bench -- --payloads trip_small --formats protobuf json`.
+`nox -s bench -- --payloads trip_request --formats protobuf json`.
 """
 
 import nox
