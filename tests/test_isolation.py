@@ -164,3 +164,81 @@ def test_report_rejects_corrupted_or_newer_results(tmp_path, content, expect) ->
     assert len(lines) == 1, proc.stderr
     assert lines[0].startswith("msgbench: error:") and expect in lines[0]
     assert not (tmp_path / "index.html").exists()
+
+
+# ------------------------------------------------------------------------------------------------
+# The fault probe (bench/faults.py) survives codecs that crash or hang on corrupted input.
+
+PROBE = """
+import json, sys
+from pathlib import Path
+from bench.faults import produce
+from bench.runner import SectionContext
+from bench.timing import Plan
+from payloads.catalog import builtin_payloads
+ctx = SectionContext(sys.argv[2:], builtin_payloads(), Plan(disabled=True), "untimed", Path(sys.argv[1]), None,
+                     lambda m: None)
+print(json.dumps(produce(ctx)))
+"""
+
+
+def _probe(site: Path, out: Path, *codecs: str) -> dict:
+    proc = subprocess.run([sys.executable, "-c", PROBE, str(out), *codecs], capture_output=True, text=True,
+                          timeout=240, cwd=ROOT, env=_env(site))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_fault_probe_records_crashes_and_hangs_and_goes_on(doubles_site, tmp_path) -> None:
+    from bench.faults import KINDS, OUTCOMES
+
+    t0 = time.monotonic()
+    section = _probe(doubles_site, tmp_path, "faultprobe/crashes-on-garbage", "faultprobe/hangs-on-short",
+                     "json/orjson")
+    n = section["trials_per_kind"]
+    assert n == 3 and section["payloads"] == ["trip_request", "completed_trip"]
+    by = {c["codec"]: c for c in section["codecs"]}
+    for c in by.values():
+        assert "error" not in c, c
+        assert set(c["kinds"]) == set(KINDS)
+        for kind in KINDS:
+            assert set(c["kinds"][kind]) == set(OUTCOMES)
+            assert sum(c["kinds"][kind].values()) == n, (c["codec"], kind, c["kinds"][kind])
+        assert all(isinstance(e, str) and len(e) <= 200 for e in c["examples"])
+
+    crash = by["faultprobe/crashes-on-garbage"]
+    assert all(crash["kinds"][k]["crash"] == n for k in KINDS), crash["kinds"]
+    assert any("killed by SIGSEGV" in e for e in crash["examples"])
+
+    hang = by["faultprobe/hangs-on-short"]
+    assert hang["kinds"]["truncated"]["hang"] == n
+    assert all(hang["kinds"][k]["hang"] == 0 for k in KINDS if k != "truncated")
+    assert any("no answer within" in e for e in hang["examples"])
+
+    orjson = by["json/orjson"]
+    assert all(orjson["kinds"][k]["crash"] == 0 and orjson["kinds"][k]["hang"] == 0 for k in KINDS)
+    assert orjson["kinds"]["truncated"]["clean_error"] == n
+    assert time.monotonic() - t0 < 60
+
+
+def test_fault_probe_is_deterministic_and_finds_length_fields() -> None:
+    from bench import faults
+    from formats.registry import build_registry
+    from payloads.catalog import find_payloads
+
+    p = find_payloads(["completed_trip"])[0]
+    reg = build_registry(False)
+    for name in ("protobuf/upb", "thrift/binary", "thrift/compact", "avro/fastavro"):
+        codec = reg.codec(name)
+        pr = codec.prepare(p.schema)
+        data = pr.encode(pr.to_native(p.value))
+        avsc = json.loads(codec.schema_text(p.schema).text) if codec.format == "avro" else None
+        a = faults.corrupt(data, "oversized_length", 3, 8, "s", name, codec.format, avsc)
+        b = faults.corrupt(data, "oversized_length", 3, 8, "s", name, codec.format, avsc)
+        assert a == b and a[0] != data
+        assert "made huge" in a[1], (name, a[1])  # a real length field was found, not the heuristic
+    for kind in faults.KINDS:
+        x = faults.corrupt(b"x" * 100, kind, 1, 8, "seed", "json/orjson", "json")
+        assert x == faults.corrupt(b"x" * 100, kind, 1, 8, "seed", "json/orjson", "json")
+    assert faults.corrupt(b'{"a":12}', "oversized_length", 0, 8, "s", "json/orjson", "json")[1] == "giant number"
+    assert faults._encode_varint(300) == bytes([0xAC, 0x02])  # the protobuf docs example

@@ -4,6 +4,10 @@
 ``decode``; ``fault/hangs`` never returns from ``encode``; ``fault/crashes`` kills its own
 process with SIGSEGV in ``encode``. A file named by ``MSGBENCH_TEST_HANG_MARKER`` is created when
 the hanging codec starts hanging (so a test can interrupt the run at that moment).
+
+For the fault probe (``bench.faults``), format ``faultprobe``: ``faultprobe/crashes-on-garbage``
+round-trips its own bytes but SIGSEGVs on any other input; ``faultprobe/hangs-on-short`` hangs on
+input shorter than its last encoding (every truncated message) and raises on other garbage.
 """
 
 from __future__ import annotations
@@ -75,3 +79,39 @@ class Crashes(_Base):
             return b""
 
         return SimplePrepared(encode=encode, decode=json.loads)
+
+
+class _ProbeBase(_Base):
+    format = "faultprobe"
+
+    def prepare(self, schema, reader_schema=None, policy=None):
+        last: dict[str, bytes] = {}
+
+        def encode(native: Any) -> bytes:
+            last["data"] = _enc(native)
+            return last["data"]
+
+        return SimplePrepared(encode=encode, decode=lambda data: self.misbehave(data, last.get("data", b"")))
+
+    def misbehave(self, data: bytes, valid: bytes) -> Any:
+        raise NotImplementedError
+
+
+class CrashesOnGarbage(_ProbeBase):
+    name = "faultprobe/crashes-on-garbage"
+
+    def misbehave(self, data: bytes, valid: bytes) -> Any:
+        if data != valid:
+            os.kill(os.getpid(), signal.SIGSEGV)
+            time.sleep(5)
+        return json.loads(data)
+
+
+class HangsOnShort(_ProbeBase):
+    name = "faultprobe/hangs-on-short"
+
+    def misbehave(self, data: bytes, valid: bytes) -> Any:
+        if len(data) < len(valid):
+            while True:
+                time.sleep(0.05)
+        return json.loads(data)
