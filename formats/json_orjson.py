@@ -330,7 +330,7 @@ class OrjsonCodec(Codec):
 def _strict_decoder(reader: Record, loads: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
     import jsonschema
 
-    doc_schema = json_schema(reader)
+    doc_schema = json_schema(reader, inline=True)
     cls = jsonschema.validators.validator_for(doc_schema)
     cls.check_schema(doc_schema)
     validator = cls(doc_schema)

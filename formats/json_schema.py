@@ -5,10 +5,13 @@ It describes the JSON documents ``json/orjson`` writes (its native form):
 - record -> ``object`` with ``properties``, ``required`` = the non-optional fields and
   ``additionalProperties: false``; every record and enum is defined once under ``$defs`` and
   referenced with ``$ref`` (the root record is the document itself);
-- optional field -> ``anyOf: [T, {"type": "null"}]`` (absent is allowed too: not in ``required``);
+- optional field -> ``null`` added to the ``type`` list (``anyOf: [T, {"type": "null"}]`` for
+  references); absent is allowed too: not in ``required``;
 - bool -> boolean; int32/int64/timestamp -> integer with the type's bounds; float32/float64 ->
   number, or one of the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"`` (JSON has no
   non-finite numbers; the codec writes them as these strings, like protobuf's JSON mapping);
+  written as ``type: [number, string]`` plus a ``pattern`` (which only applies to strings),
+  because jsonschema validates that several times faster than the equivalent ``anyOf``;
 - string -> string; bytes -> base64 string (``contentEncoding: base64`` plus a pattern, since
   ``contentEncoding`` is only an annotation); enum -> ``enum`` of the symbols;
 - list -> array; map -> object with ``additionalProperties`` = the value schema.
@@ -36,6 +39,7 @@ from payloads.model import (
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 NON_FINITE = ("NaN", "Infinity", "-Infinity")
+NON_FINITE_PATTERN = "^(?:NaN|Infinity|-Infinity)$"
 BASE64_PATTERN = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 
 
@@ -50,7 +54,9 @@ def _primitive(kind: str) -> dict[str, Any]:
             d["description"] = "microseconds since the Unix epoch (UTC)"
         return d
     if kind in ("float32", "float64"):
-        return {"anyOf": [{"type": "number"}, {"enum": list(NON_FINITE)}]}
+        # "pattern" applies to strings only: a number, or one of the non-finite strings (cheaper
+        # to validate than the equivalent anyOf)
+        return {"type": ["number", "string"], "pattern": NON_FINITE_PATTERN}
     if kind == "string":
         return {"type": "string"}
     if kind == "bytes":
@@ -62,26 +68,39 @@ def _ref(name: str) -> dict[str, Any]:
     return {"$ref": f"#/$defs/{name}"}
 
 
-def _type(t: Type, root: Record) -> dict[str, Any]:
+def _enum_body(e: EnumType) -> dict[str, Any]:
+    d: dict[str, Any] = {"enum": list(e.symbols)}
+    if e.doc:
+        d["description"] = e.doc
+    return d
+
+
+def _type(t: Type, root: Record, inline: bool) -> dict[str, Any]:
     if isinstance(t, Primitive):
         return _primitive(t.kind)
     if isinstance(t, EnumType):
-        return _ref(t.name)
+        return _enum_body(t) if inline else _ref(t.name)
     if isinstance(t, Record):
+        if inline:
+            return _record_body(t, root, inline)
         return {"$ref": "#"} if t is root or t == root else _ref(t.name)
     if isinstance(t, ListType):
-        return {"type": "array", "items": _type(t.items, root)}
+        return {"type": "array", "items": _type(t.items, root, inline)}
     if isinstance(t, MapType):
-        return {"type": "object", "additionalProperties": _type(t.values, root)}
+        return {"type": "object", "additionalProperties": _type(t.values, root, inline)}
     raise UnsupportedSchema(f"json-schema: unknown schema type {t!r}")
 
 
-def _record_body(r: Record, root: Record) -> dict[str, Any]:
+def _record_body(r: Record, root: Record, inline: bool = False) -> dict[str, Any]:
     props: dict[str, Any] = {}
     for f in r.fields:
-        s = _type(f.type, root)
+        s = _type(f.type, root, inline)
         if f.optional:
-            s = {"anyOf": [s, {"type": "null"}]}
+            t = s.get("type")
+            if t is not None and "$ref" not in s:  # keywords other than "type" ignore null
+                s = {**s, "type": [*(t if isinstance(t, list) else [t]), "null"]}
+            else:
+                s = {"anyOf": [s, {"type": "null"}]}
         if f.doc:
             s = {**s, "description": f.doc}
         props[f.name] = s
@@ -95,23 +114,21 @@ def _record_body(r: Record, root: Record) -> dict[str, Any]:
     return d
 
 
-def json_schema(schema: Record) -> dict[str, Any]:
-    """The JSON Schema of the documents ``json/orjson`` writes for ``schema``."""
+def json_schema(schema: Record, inline: bool = False) -> dict[str, Any]:
+    """The JSON Schema of the documents ``json/orjson`` writes for ``schema``.
+
+    ``inline=True`` repeats each record/enum definition where it is used instead of ``$ref`` to
+    ``$defs``: the same constraints, larger text, but jsonschema validates it markedly faster
+    (no reference resolution per value); the strict reader uses it, ``schema_text`` does not."""
     if not isinstance(schema, Record):
         raise UnsupportedSchema(f"json-schema: the top-level schema must be a record, got {schema!r:.80}")
     defs: dict[str, Any] = {}
     for nt in named_types(schema):
-        if nt == schema:
+        if nt == schema or inline:
             continue
-        if isinstance(nt, EnumType):
-            d: dict[str, Any] = {"enum": list(nt.symbols)}
-            if nt.doc:
-                d["description"] = nt.doc
-            defs[nt.name] = d
-        else:
-            defs[nt.name] = _record_body(nt, schema)
+        defs[nt.name] = _enum_body(nt) if isinstance(nt, EnumType) else _record_body(nt, schema)
     out: dict[str, Any] = {"$schema": DRAFT, "title": schema.name}
-    out.update(_record_body(schema, schema))
+    out.update(_record_body(schema, schema, inline))
     if defs:
         out["$defs"] = defs
     return out

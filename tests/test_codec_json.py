@@ -256,3 +256,15 @@ def test_json_schema_int_bounds():
     assert v.is_valid({"a": INT32_MAX, "b": INT64_MIN, "c": "AAE="})
     assert not v.is_valid({"a": INT32_MAX + 1, "b": 0, "c": ""})
     assert not v.is_valid({"a": 0, "b": 0, "c": "%%%"})
+
+
+def test_inlined_json_schema_is_equivalent(codec):
+    inlined = json_schema(ALL, inline=True)
+    assert "$defs" not in inlined and "$ref" not in json.dumps(inlined)
+    prepared = codec.prepare(ALL)
+    doc = orjson.loads(prepared.encode(prepared.to_native(normalize(ALL, all_value()))))
+    for s in (inlined, json_schema(ALL)):
+        v = jsonschema.Draft202012Validator(s)
+        assert v.is_valid(doc)
+        assert not v.is_valid({**doc, "inner": {"name": "n", "zzz": 1}})
+        assert not v.is_valid({**doc, "colors": ["PINK"]})
