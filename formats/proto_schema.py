@@ -18,7 +18,8 @@ float32        ``float``;  float64: ``double``
 string / bytes ``string`` / ``bytes``
 timestamp      ``int64`` (microseconds since the epoch, as in the model)
 enum           ``enum``; proto3 needs the first value to be 0, so a synthetic
-               ``<ENUM>_UNSPECIFIED = 0`` comes first and the model's symbols get 1..n in
+               ``<ENUM>_UNSPECIFIED = 0`` comes first (``<ENUM>_ZERO_UNSPECIFIED`` if the
+               model has an ``UNSPECIFIED`` symbol itself) and the model's symbols get 1..n in
                declaration order. Value names are prefixed with the enum's name in
                UPPER_SNAKE (``TripStatus.REQUESTED`` -> ``TRIP_STATUS_REQUESTED``) because
                proto enum values share their package's scope (two enums may both have
@@ -226,10 +227,11 @@ def _collect(schema: Record) -> tuple[dict[str, ProtoMessage], dict[str, ProtoEn
     for nt in named:
         if isinstance(nt, EnumType):
             prefix = upper_snake(nt.name)
-            zero = f"{prefix}_UNSPECIFIED"
-            names = {f"{prefix}_{s}" for s in nt.symbols}
-            while zero in names:
-                zero += "_"
+            # protoc rejects value names equal "ignoring case, underscores and the enum prefix"
+            seen = {s.replace("_", "").lower() for s in nt.symbols}
+            zero_sym = next(c for c in ("UNSPECIFIED", "ZERO_UNSPECIFIED", "UNSET") + tuple(
+                f"UNSPECIFIED{i}" for i in range(1, len(seen) + 2)) if c.replace("_", "").lower() not in seen)
+            zero = f"{prefix}_{zero_sym}"
             values = ((zero, 0),) + tuple((f"{prefix}_{s}", i) for i, s in enumerate(nt.symbols, 1))
             enums[nt.name] = ProtoEnum(nt.name, nt, values)
             continue
