@@ -450,7 +450,7 @@ class _Builder:
         if not el.nulls:
             return t, c
         wrapper = self.record_named(f"Nullable{hint}", (Field("value", t, 1, optional=True),),
-                                    f"a {what} that may be null (null is not allowed there in the model)")
+                                    f"a {what} {NULLABLE_DOC}")
         self.note(path, "null-wrapped", f"{what}s include null: each becomes a record {wrapper.name} "
                   "{value: ...} (null -> {value: null})")
         if c is None:
@@ -521,7 +521,7 @@ class _Builder:
             ft, fc = self.build(child, fpath, type_name_for_key(key, fallback=f"{name}Field{i}"), depth + 1)
             docs = []
             if fname != key:
-                docs.append(f"JSON key: {json.dumps(key, ensure_ascii=False)}")
+                docs.append(f"{JSON_KEY_DOC}{json.dumps(key, ensure_ascii=False)}")
                 self.note(fpath, "renamed", f"key renamed to {fname!r} (not an identifier in every format)",
                           also=((*path, fname),))
                 changed = True
@@ -532,9 +532,7 @@ class _Builder:
                           "optional, an absent key reads back as null")
             if fc is not None:
                 changed = True
-            for loss in self.losses:
-                if loss.path == fpath and loss.kind in _FIELD_DOCS:
-                    docs.append(_FIELD_DOCS[loss.kind])
+            docs += self.field_docs(fpath)
             fields.append(Field(fname, ft, i, optional=optional, doc="; ".join(docs)))
             spec[key] = (fname, fc)
         rec = self.record_named(name, tuple(fields), "", exact)
@@ -553,6 +551,19 @@ class _Builder:
 
         return rec, convert
 
+    def field_docs(self, fpath: Path) -> list[str]:
+        """Doc entries for a field about conversions at the field or its list items / map values
+        (``[*]: JSON text of the value ...``): they let a re-imported schema convert the same way."""
+        out = []
+        n = len(fpath)
+        for loss in self.losses:
+            if loss.kind in _FIELD_DOCS and loss.path[:n] == fpath:
+                rest = loss.path[n:]
+                if all(seg is ITEMS or seg is VALUES for seg in rest):
+                    rel = "".join(seg.text for seg in rest)
+                    out.append(f"{rel}: {_FIELD_DOCS[loss.kind]}" if rel else _FIELD_DOCS[loss.kind])
+        return out
+
     def build_root(self, node: _Node, name: str) -> tuple[Record, Conv | None]:
         if node.kinds & ~_OBJ:
             raise ValueError("records must be JSON objects")
@@ -560,8 +571,8 @@ class _Builder:
             values = _merged_values(node)
             t, c = self.build_elements(values, (VALUES,), type_name_for_key(name, plural=True) + "Value", 0,
                                        "map value")
-            rec = self.record_named(name, (Field("entries", MapType(t), 1),),
-                                    "the top-level keys look like data: they are the keys of map `entries`", True)
+            rec = self.record_named(name, (Field("entries", MapType(t), 1, doc="; ".join(self.field_docs(()))),),
+                                    ROOT_MAP_DOC, True)
             self.note((), "root-map", "top-level keys look like data (or are too many): each record becomes "
                       "{entries: {...the record...}}", also=(("entries",),))
             if c is None:
@@ -570,10 +581,17 @@ class _Builder:
         return self.build_record(node, (), name, 0, exact=True)
 
 
+# Doc strings that describe a conversion; payloads.importer reads them back from a user's schema
+# (exported with `msgbench schema --format model`) to convert values the same way.
+JSON_KEY_DOC = "JSON key: "  # + the key as a JSON string
+JSON_TEXT_DOC = "JSON text of the value"
+BIG_INT_DOC = "decimal digits of an integer outside int64"
+NULLABLE_DOC = "that may be null (null is not allowed there in the model)"
+ROOT_MAP_DOC = "the top-level keys look like data: they are the keys of map `entries`"
 _FIELD_DOCS = {
-    "json-text": "JSON text of the value (mixed kinds)",
-    "too-deep": "JSON text of the value (nested too deep)",
-    "big-int-text": "decimal digits of an integer outside int64",
+    "json-text": f"{JSON_TEXT_DOC} (mixed kinds)",
+    "too-deep": f"{JSON_TEXT_DOC} (nested too deep)",
+    "big-int-text": BIG_INT_DOC,
     "int-to-float": "integers in the JSON became float64",
 }
 

@@ -1,0 +1,620 @@
+"""Bring your own payload: a user's JSON / NDJSON sample -> a :class:`~payloads.catalog.Payload`.
+
+    payload = load_payload_file("trips.ndjson", schema_path=None, max_records=None, progress=cb)
+
+- ``.json``: one JSON object (one record) or a top-level array of objects (the records).
+- ``.ndjson`` / ``.jsonl``: one object per line; blank lines are ignored. Read line by line
+  (bounded memory; ``progress(bytes_read, total_bytes)`` is called about every MiB).
+- The schema is inferred from *every* record (:mod:`payloads.infer`), or read from ``schema_path``
+  (the model's JSON form, :func:`payloads.model.type_to_json`) and every record validated against it.
+- The payload's value: the single record when the file holds one record; otherwise a record
+  ``<Name>Batch {records: list<Name>}`` of a deterministic sample: a reservoir sample of at most
+  ``max_records`` (default 1000) records with a fixed seed, kept in file order, then cut to at most
+  ``max_bytes`` (default 1 MB) of JSON text. The sampling used is written into ``payload.notes``.
+- A UTF-8 byte order mark at the very start of the file is accepted and ignored (noted); anywhere
+  else (e.g. at the start of NDJSON line 57, from concatenated files) it is an error.
+- Every error is a :class:`PayloadFileError` whose message starts ``FILE:LINE:COLUMN:``.
+
+See docs/own-payloads.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from formats.api import MsgbenchError
+from payloads.catalog import Payload
+from payloads.infer import (
+    BIG_INT_DOC,
+    JSON_KEY_DOC,
+    JSON_TEXT_DOC,
+    NULLABLE_DOC,
+    ROOT_MAP_DOC,
+    SchemaInferrer,
+    json_text,
+    type_name_for_key,
+)
+from payloads.model import (
+    Field,
+    ListType,
+    MapType,
+    ModelError,
+    Record,
+    SchemaMismatch,
+    Type,
+    differences,
+    normalize,
+    type_from_json,
+    validate,
+)
+
+DEFAULT_MAX_RECORDS = 1000
+DEFAULT_MAX_BYTES = 1_000_000
+SAMPLE_SEED = 0
+PROGRESS_EVERY = 1 << 20
+NDJSON_SUFFIXES = (".ndjson", ".jsonl")
+JSON_SUFFIXES = (".json",)
+
+_BOM = b"\xef\xbb\xbf"
+_WS = b" \t\r\n"
+_LONG_DIGITS = re.compile(rb"\d{19,}")  # an integer that may not fit in 64 bits: orjson makes it a float
+
+Progress = Callable[[int, int], None]
+
+
+class PayloadFileError(MsgbenchError):
+    """A payload (or schema) file cannot be used. ``str()`` is ``FILE[:LINE:COLUMN]: what; what to do``."""
+
+    def __init__(self, path: str | os.PathLike, message: str, line: int | None = None, column: int | None = None):
+        self.path = str(path)
+        self.line = line
+        self.column = column
+        self.reason = message
+        where = self.path if line is None else f"{self.path}:{line}:{column or 1}"
+        super().__init__(f"{where}: {message}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading records
+
+
+@dataclass
+class _ReadInfo:
+    total_bytes: int = 0
+    bom: bool = False
+    kind: str = ""  # "json" | "ndjson"
+    data: bytes = b""  # the whole .json file (for positions in errors)
+    positions: list[tuple[int, int]] = field(default_factory=list)
+
+
+def _json_kind(v: Any) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "boolean"
+    if isinstance(v, (int, float)):
+        return "number"
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, list):
+        return "array"
+    return "object"
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _loads(raw: bytes) -> Any:
+    v = orjson.loads(raw)
+    if _LONG_DIGITS.search(raw):
+        # orjson turns integers beyond 64 bits into floats: re-read exactly (orjson validated it)
+        v = json.loads(raw, parse_constant=_reject_constant)
+    return v
+
+
+def _line_col(data: bytes, offset: int, line0: int = 1, col0: int = 0) -> tuple[int, int]:
+    """1-based line and column (in characters) of byte ``offset`` in ``data``."""
+    nl = data.count(b"\n", 0, offset)
+    last = data.rfind(b"\n", 0, offset)
+    prefix = data[last + 1:offset].decode("utf-8", errors="replace")
+    return line0 + nl, (col0 if nl == 0 else 0) + len(prefix) + 1
+
+
+def _encoding_error(path: Path, raw: bytes, err: UnicodeDecodeError, line0: int, col0: int, file_offset: int,
+                    earlier_non_ascii: bool) -> PayloadFileError:
+    line, col = _line_col(raw, err.start, line0, col0)
+    bad = raw[err.start]
+    msg = (f"invalid UTF-8: byte 0x{bad:02X} at byte offset {file_offset + err.start}; "
+           "payload files must be UTF-8")
+    if earlier_non_ascii or not raw[:err.start].isascii():
+        msg += ("; the file mixes encodings (earlier text is valid UTF-8, this is not): re-save the part that "
+                "came from elsewhere as UTF-8")
+    elif bad >= 0xA0:
+        ch = bytes([bad]).decode("latin-1")
+        msg += (f"; it looks like Latin-1 / Windows-1252 text (0x{bad:02X} is {ch!r} there): convert it, e.g. "
+                f"`iconv -f latin1 -t utf-8 {path.name} > {path.stem}.utf8{path.suffix}`")
+    else:
+        msg += "; convert the file to UTF-8"
+    return PayloadFileError(path, msg, line, col)
+
+
+def _json_error(path: Path, raw: bytes, e: orjson.JSONDecodeError, line0: int, col0: int, file_offset: int,
+                kind: str, earlier_non_ascii: bool = False) -> PayloadFileError:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as u:
+        return _encoding_error(path, raw, u, line0, col0, file_offset, earlier_non_ascii)
+    line = line0 + e.lineno - 1
+    col = e.colno + (col0 if e.lineno == 1 else 0)
+    msg = f"invalid JSON: {e.msg}"
+    if kind == "json" and "after document" in e.msg:
+        msg += "; if the file holds one JSON object per line, name it .ndjson or .jsonl"
+    elif "recursion" in e.msg or "allocate" in e.msg:
+        msg += " (nested too deeply?)"
+    elif b"\x00" in raw:
+        msg += "; the file contains NUL bytes: is it UTF-16 or UTF-32? save it as UTF-8"
+    return PayloadFileError(path, msg, line, col)
+
+
+def _check_start(path: Path, head: bytes) -> None:
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise PayloadFileError(path, "the file is UTF-16 encoded (it starts with a UTF-16 byte order mark); "
+                               "save it as UTF-8", 1, 1)
+
+
+def _iter_ndjson(path: Path, info: _ReadInfo, progress: Progress | None) -> Iterator[tuple[int, int, Any, int]]:
+    """Yield ``(record_number, line, record, json_bytes)``, reading one line at a time."""
+    with open(path, "rb") as f:
+        info.total_bytes = total = os.fstat(f.fileno()).st_size
+        if progress:
+            progress(0, total)
+        done = 0
+        next_report = PROGRESS_EVERY
+        lineno = 0
+        recno = 0
+        non_ascii = False
+        for line in f:
+            lineno += 1
+            offset = done
+            done += len(line)
+            if progress and done >= next_report:
+                progress(done, total)
+                next_report = done + PROGRESS_EVERY
+            if lineno == 1:
+                _check_start(path, line)
+                if line.startswith(_BOM):
+                    info.bom = True
+                    line = line[3:]
+                    offset += 3
+            s = line.strip(_WS)
+            if not s:
+                continue
+            lead = len(line) - len(line.lstrip(_WS))
+            if s.startswith(_BOM):
+                raise PayloadFileError(path, "a UTF-8 byte order mark (EF BB BF) at the start of this line (only the "
+                                       "start of the file may have one; were files concatenated?): remove it, e.g. "
+                                       f"`sed -i 's/^\\xEF\\xBB\\xBF//' {path.name}`", lineno, lead + 1)
+            try:
+                obj = _loads(s)
+            except orjson.JSONDecodeError as e:
+                raise _json_error(path, s, e, lineno, lead, offset + lead, "ndjson", non_ascii) from None
+            if type(obj) is not dict:
+                hint = ""
+                if isinstance(obj, list):
+                    hint = "; a top-level array of records belongs in a .json file"
+                raise PayloadFileError(path, f"expected one JSON object (a record) per line, got {_json_kind(obj)}"
+                                       + hint, lineno, lead + 1)
+            if not non_ascii and not s.isascii():
+                non_ascii = True
+            recno += 1
+            yield recno, lineno, obj, len(s)
+        if progress:
+            progress(done, total)
+
+
+_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{},]|[^\s\[\]{},"]+', re.S)
+
+
+def _element_offset(data: bytes, index: int) -> int:
+    """Byte offset of element ``index`` of the top-level array in ``data`` (only used for errors)."""
+    depth = 0
+    count = 0
+    expecting = False
+    for m in _TOKEN.finditer(data):
+        c = m.group()[:1]
+        if depth == 1 and expecting and c not in b",]":
+            if count == index:
+                return m.start()
+            count += 1
+            expecting = False
+        if c in b"[{":
+            depth += 1
+            if depth == 1:
+                expecting = True
+        elif c in b"]}":
+            depth -= 1
+        elif c == b"," and depth == 1:
+            expecting = True
+    return 0
+
+
+def _iter_json(path: Path, info: _ReadInfo, progress: Progress | None) -> Iterator[tuple[int, int, Any, int]]:
+    with open(path, "rb") as f:
+        data = f.read()
+    info.total_bytes = len(data)
+    if progress:
+        progress(0, len(data))
+    _check_start(path, data)
+    start = 0
+    if data.startswith(_BOM):
+        info.bom = True
+        start = 3
+    body = data[start:]
+    info.data = body
+    if not body.strip(_WS):
+        raise PayloadFileError(path, "the file is empty: no JSON records (expected an object or an array of objects)"
+                               if data else "the file is empty (0 bytes): no JSON records")
+    try:
+        top = _loads(body)
+    except orjson.JSONDecodeError as e:
+        raise _json_error(path, body, e, 1, 0, start, "json") from None
+    if progress:
+        progress(len(data), len(data))
+    if isinstance(top, dict):
+        line, col = _line_col(body, len(body) - len(body.lstrip(_WS)))
+        yield 1, line, top, len(body)
+        return
+    if not isinstance(top, list):
+        line, col = _line_col(body, len(body) - len(body.lstrip(_WS)))
+        raise PayloadFileError(path, f"the top level is a {_json_kind(top)}; expected a JSON object (one record) or "
+                               "an array of objects (the records)", line, col)
+    if not top:
+        line, col = _line_col(body, len(body) - len(body.lstrip(_WS)))
+        raise PayloadFileError(path, "the top-level array is empty: no records", line, col)
+    for i, obj in enumerate(top):
+        if type(obj) is not dict:
+            line, col = _line_col(body, _element_offset(body, i))
+            raise PayloadFileError(path, f"record {i + 1} (array element {i}) is a {_json_kind(obj)}; every element "
+                                   "of the top-level array must be a JSON object", line, col)
+        yield i + 1, 0, obj, -1  # line and size computed only when needed
+
+
+def _check_file(path: str | os.PathLike) -> tuple[Path, str]:
+    p = Path(path)
+    if not p.exists():
+        raise PayloadFileError(p, "no such file")
+    if p.is_dir():
+        raise PayloadFileError(p, "is a directory; expected a .json, .ndjson or .jsonl file")
+    suffix = p.suffix.lower()
+    if suffix in NDJSON_SUFFIXES:
+        kind = "ndjson"
+    elif suffix in JSON_SUFFIXES:
+        kind = "json"
+    else:
+        raise PayloadFileError(p, f"unknown file type {p.suffix or '(no extension)'!r}: expected .json (an object "
+                               "or an array of objects) or .ndjson / .jsonl (one object per line)")
+    if not os.access(p, os.R_OK):
+        raise PayloadFileError(p, "cannot read the file (permission denied)")
+    return p, kind
+
+
+def read_records(path: str | os.PathLike, progress: Progress | None = None) -> Iterator[tuple[int, int, dict]]:
+    """Yield ``(record_number, line, record)`` from a .json / .ndjson / .jsonl file (line 0: not known)."""
+    p, kind = _check_file(path)
+    info = _ReadInfo(kind=kind)
+    it = _iter_ndjson(p, info, progress) if kind == "ndjson" else _iter_json(p, info, progress)
+    for recno, line, obj, _size in it:
+        yield recno, line, obj
+
+
+# ---------------------------------------------------------------------------------------------
+# A user-given schema
+
+
+_JSON_KEY_DOC = re.compile(re.escape(JSON_KEY_DOC) + r'("(?:[^"\\]|\\.)*")')
+_CONV_DOC = re.compile(r"(?:^|; )((?:\[\*\]|\.<key>)*)(?:: )?(" + re.escape(JSON_TEXT_DOC) + "|"
+                       + re.escape(BIG_INT_DOC) + ")")
+
+
+def _json_key(f: Field) -> str:
+    m = _JSON_KEY_DOC.match(f.doc or "")
+    return json.loads(m.group(1)) if m else f.name
+
+
+def _big_int_text(x: Any) -> Any:
+    return str(x) if type(x) is int else x
+
+
+def _user_converter(t: Type, docs: dict[str, Callable[[Any], Any]], rel: str = "") -> Callable[[Any], Any] | None:
+    """How to turn JSON values into values of a user's schema ``t``, from the conversion docs inference
+    writes (``JSON key: "first-name"``, ``[*]: JSON text of the value``, ``Nullable...`` wrappers)."""
+    wrapped = (isinstance(t, Record) and NULLABLE_DOC in t.doc and len(t.fields) == 1
+               and t.fields[0].name == "value")
+    inner = t.fields[0].type if wrapped else t  # type: ignore[union-attr]
+    c: Callable[[Any], Any] | None
+    if rel in docs:
+        c = docs[rel]
+    elif isinstance(inner, ListType):
+        ic = _user_converter(inner.items, docs, rel + "[*]")
+        c = None if ic is None else (lambda v, ic=ic: [ic(x) for x in v] if isinstance(v, list) else v)
+    elif isinstance(inner, MapType):
+        vc = _user_converter(inner.values, docs, rel + ".<key>")
+        c = None if vc is None else (lambda v, vc=vc: {k: vc(x) for k, x in v.items()} if isinstance(v, dict) else v)
+    elif isinstance(inner, Record):
+        c = _record_converter(inner)
+    else:
+        c = None
+    if wrapped:
+        return lambda x, c=c: {"value": x if (x is None or c is None) else c(x)}
+    return c
+
+
+def _record_converter(rec: Record) -> Callable[[Any], Any] | None:
+    if ROOT_MAP_DOC in rec.doc and [f.name for f in rec.fields] == ["entries"]:
+        mc = _user_converter(rec.fields[0].type, _conv_docs(rec.fields[0]))
+        return lambda v: {"entries": v if mc is None else mc(v)}
+    spec = {}
+    changed = False
+    for f in rec.fields:
+        key = _json_key(f)
+        c = _user_converter(f.type, _conv_docs(f))
+        spec[key] = (f.name, c)
+        changed |= key != f.name or c is not None
+    if not changed:
+        return None
+
+    def convert(v: Any) -> Any:
+        if not isinstance(v, dict):
+            return v
+        out = {}
+        for k, x in v.items():
+            name, c = spec.get(k, (k, None))
+            out[name] = x if (c is None or x is None) else c(x)
+        return out
+
+    return convert
+
+
+def _conv_docs(f: Field) -> dict[str, Callable[[Any], Any]]:
+    out: dict[str, Callable[[Any], Any]] = {}
+    for m in _CONV_DOC.finditer(f.doc or ""):
+        out[m.group(1)] = json_text if m.group(2) == JSON_TEXT_DOC else _big_int_text
+    return out
+
+
+def _load_schema(schema_path: str | os.PathLike) -> Record:
+    p = Path(schema_path)
+    if not p.exists():
+        raise PayloadFileError(p, "no such schema file")
+    if p.is_dir():
+        raise PayloadFileError(p, "is a directory; expected a schema file (JSON, the model's form)")
+    data = p.read_bytes()
+    if data.startswith(_BOM):
+        data = data[3:]
+    try:
+        doc = orjson.loads(data)
+    except orjson.JSONDecodeError as e:
+        raise _json_error(p, data, e, 1, 0, 0, "json") from None
+    try:
+        t = type_from_json(doc)
+    except (ModelError, TypeError, ValueError) as e:
+        raise PayloadFileError(p, f"not a schema in the model's JSON form: {e} (export one with `msgbench schema "
+                               "--payload FILE --format model`)") from None
+    if not isinstance(t, Record):
+        raise PayloadFileError(p, f"the schema's top level must be a record, got {t.type_name}")
+    return t
+
+
+def _batch_item(schema: Record, first: dict) -> Record | None:
+    """The item record when ``schema`` is a batch ``{records: list<R>}`` (as exported) and ``first`` is an R."""
+    if len(schema.fields) != 1:
+        return None
+    f = schema.fields[0]
+    if isinstance(f.type, ListType) and isinstance(f.type.items, Record) and _json_key(f) not in first:
+        return f.type.items
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Sampling
+
+
+class _Reservoir:
+    """Algorithm R with a fixed seed: a uniform, deterministic sample of at most ``n`` records."""
+
+    def __init__(self, n: int, seed: int = SAMPLE_SEED):
+        self.n = n
+        self.rng = random.Random(seed)
+        self.items: list[tuple[int, int, int, dict]] = []  # (record number, line, json bytes, record)
+        self.seen = 0
+
+    def offer(self, recno: int, line: int, size: int, record: dict) -> None:
+        self.seen += 1
+        if len(self.items) < self.n:
+            self.items.append((recno, line, size, record))
+        else:
+            j = self.rng.randrange(self.seen)
+            if j < self.n:
+                self.items[j] = (recno, line, size, record)
+
+    def sample(self, max_bytes: int) -> list[tuple[int, int, int, dict]]:
+        out = []
+        total = 0
+        for item in sorted(self.items, key=lambda it: it[0]):
+            size = item[2] if item[2] >= 0 else _size(item[3])
+            if out and total + size > max_bytes:
+                break
+            total += size
+            out.append(item)
+        return out
+
+
+def _size(record: dict) -> int:
+    try:
+        return len(orjson.dumps(record))
+    except (TypeError, orjson.JSONEncodeError):
+        return len(json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+# ---------------------------------------------------------------------------------------------
+# The payload
+
+
+def payload_name_for(path: str | os.PathLike) -> str:
+    """The payload name users see: the file stem with anything but ``[A-Za-z0-9_.-]`` replaced by ``_``."""
+    stem = Path(path).stem
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", stem).strip("_.-")
+    return name or "payload"
+
+
+def record_name_for(path: str | os.PathLike) -> str:
+    """The record type name for one record of the file: ``trip_updates.ndjson`` -> ``TripUpdate``."""
+    return type_name_for_key(Path(path).stem, plural=True, fallback="Record")
+
+
+def load_payload_file(
+    path: str | os.PathLike,
+    *,
+    schema_path: str | os.PathLike | None = None,
+    max_records: int | None = None,
+    progress: Progress | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Payload:
+    """Read ``path`` (.json / .ndjson / .jsonl) into a payload; see the module doc and docs/own-payloads.md.
+
+    ``progress(bytes_read, total_bytes)`` is called while reading. Raises :class:`PayloadFileError`."""
+    p, kind = _check_file(path)
+    limit = DEFAULT_MAX_RECORDS if max_records is None else max_records
+    if limit < 1:
+        raise PayloadFileError(p, f"max_records must be at least 1, got {limit}")
+    user_schema = _load_schema(schema_path) if schema_path is not None else None
+    info = _ReadInfo(kind=kind)
+    it = _iter_ndjson(p, info, progress) if kind == "ndjson" else _iter_json(p, info, progress)
+
+    reservoir = _Reservoir(limit)
+    inferrer = SchemaInferrer() if user_schema is None else None
+    record_schema: Record | None = None
+    batch_schema: Record | None = None
+    rename: Callable[[Any], Any] | None = None
+    count = 0
+    for recno, line, obj, size in it:
+        count = recno
+        if inferrer is not None:
+            inferrer.observe(obj)
+        else:
+            assert user_schema is not None
+            if record_schema is None:
+                item = _batch_item(user_schema, obj)
+                record_schema = item or user_schema
+                batch_schema = user_schema if item else None
+                rename = _record_converter(record_schema)
+            try:
+                validate(record_schema, rename(obj) if rename else obj)
+            except SchemaMismatch as e:
+                line, col = _record_position(info, recno, line)
+                raise PayloadFileError(p, f"record {recno} does not match the schema {schema_path}: field {e.path}: "
+                                       f"{e.reason}", line, col) from None
+        reservoir.offer(recno, line, size, obj)
+    if count == 0:
+        raise PayloadFileError(p, "the file is empty: no JSON records (only blank lines)" if info.total_bytes
+                               else "the file is empty (0 bytes): no JSON records")
+
+    notes: list[str] = []
+    if info.bom:
+        notes.append("the UTF-8 byte order mark at the start of the file was ignored")
+    base = record_name_for(p)
+    if inferrer is not None:
+        record_schema = inferrer.schema(base, reserved=(f"{base}Batch",))
+        conv = inferrer.conversions
+        convert: Callable[[Any], Any] = conv.apply
+        notes[:0] = [f"schema inferred from all {count} records of {p.name}"]
+        notes += conv.notes
+    else:
+        assert record_schema is not None
+        convert = rename or (lambda v: v)
+        notes[:0] = [f"schema from {schema_path} (every one of the {count} records validated)"]
+
+    sample = reservoir.sample(max_bytes)
+    originals = [item[3] for item in sample]
+    records = [convert(r) for r in originals]
+    if count == 1:
+        schema, value = record_schema, records[0]
+    else:
+        if batch_schema is None:
+            batch_schema = Record(f"{record_schema.name}Batch", (Field("records", ListType(record_schema), 1),),
+                                  f"records sampled from {p.name}")
+        schema = batch_schema
+        value = {batch_schema.fields[0].name: records}
+        notes.append(_sampling_note(count, len(sample), limit, max_bytes, len(reservoir.items)))
+    if user_schema is not None:
+        notes += _schema_change_notes(record_schema, originals, records)
+
+    payload = Payload(
+        name=payload_name_for(p),
+        description=f"your records from {p.name} ({count} record{'s' if count != 1 else ''}"
+                    + (f", {len(sample)} sampled" if len(sample) < count else "") + ")",
+        schema=schema,
+        build=lambda: value,
+        source=str(p),
+        notes=tuple(notes),
+    )
+    try:
+        payload.value  # noqa: B018 -- validate and normalize now, not in the middle of a run
+    except SchemaMismatch as e:  # a bug in inference: say so rather than fail later
+        raise PayloadFileError(p, f"internal error: the inferred schema does not fit the data at {e}; please report "
+                               "it with the file, or give a schema with --schema") from None
+    return payload
+
+
+def _record_position(info: _ReadInfo, recno: int, line: int) -> tuple[int, int]:
+    if line:
+        return line, 1
+    if info.kind == "json" and info.data:
+        start = info.data.lstrip(_WS)[:1]
+        off = _element_offset(info.data, recno - 1) if start == b"[" else len(info.data) - len(info.data.lstrip(_WS))
+        return _line_col(info.data, off)
+    return 1, 1
+
+
+def _sampling_note(count: int, taken: int, limit: int, max_bytes: int, reservoir: int) -> str:
+    if taken == count:
+        return f"value: all {count} records, in file order"
+    how = (f"a reservoir sample of {reservoir} of the {count} records (seed {SAMPLE_SEED}, kept in file order)"
+           if reservoir < count else f"the {count} records in file order")
+    cut = f", cut to {taken} records to stay within {max_bytes} bytes of JSON" if taken < reservoir else ""
+    return f"value: {how}{cut}; max_records={limit}; the schema covers every record"
+
+
+def _schema_change_notes(schema: Record, originals: list, converted: list) -> list[str]:
+    """With a user schema: which values normalizing changes (int -> float, absent -> null, ...)."""
+    changed: dict[str, int] = {}
+    for o, c in zip(originals, converted, strict=True):
+        for d in differences(o, normalize(schema, c), limit=50):
+            key = re.sub(r"\[\d+\]", "[*]", d.path)
+            changed[key] = changed.get(key, 0) + 1
+    if not changed:
+        return []
+    shown = ", ".join(f"{k} ({n})" for k, n in list(changed.items())[:30])
+    more = f" and {len(changed) - 30} more" if len(changed) > 30 else ""
+    return [f"the schema changes sampled values (renamed keys, int -> float, absent -> null, ...) at: {shown}{more}"]
+
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_RECORDS",
+    "PayloadFileError",
+    "load_payload_file",
+    "payload_name_for",
+    "read_records",
+    "record_name_for",
+]
