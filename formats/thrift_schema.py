@@ -23,7 +23,8 @@ record         ``struct``
 
 Field ids are the model's ``Field.id``; a non-optional field is ``required``, an optional one
 ``optional``. A field default of a scalar or enum type becomes the IDL default (``= 5``), which
-is what a reader uses when the writer did not send the field.
+is what a reader uses when the writer did not send the field (so an optional field with a
+default that is explicitly ``None`` comes back as the default: Thrift cannot send "null").
 
 Names Thrift or thriftpy2 cannot take (Thrift keywords, the long list of reserved words such as
 ``from``, ``end``, ``type``-like language keywords, Python keywords, thriftpy2's own struct
