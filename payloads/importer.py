@@ -159,7 +159,7 @@ def _json_error(path: Path, raw: bytes, e: orjson.JSONDecodeError, line0: int, c
     msg = f"invalid JSON: {e.msg}"
     if kind == "json" and "after document" in e.msg:
         msg += "; if the file holds one JSON object per line, name it .ndjson or .jsonl"
-    elif "recursion" in e.msg or "allocate" in e.msg:
+    elif "recursion" in e.msg or "allocate" in e.msg or "depth" in e.msg:
         msg += " (nested too deeply?)"
     elif b"\x00" in raw:
         msg += "; the file contains NUL bytes: is it UTF-16 or UTF-32? save it as UTF-8"

@@ -386,3 +386,26 @@ def test_large_ndjson_is_streamed_with_bounded_memory(tmp_path):
     assert rec.field("at").type == ListType(FLOAT64)
     assert 0 < len(_items(p)) <= DEFAULT_MAX_RECORDS
     assert any("of the 10000 records" in n for n in p.notes)
+
+
+def test_encoding_error_position_in_a_json_array(tmp_path):
+    f = tmp_path / "enc.json"
+    f.write_bytes('[\n {"city": "Zürich"},\n '.encode() + '{"city": "Genève"}\n]'.encode("latin-1"))
+    with pytest.raises(PayloadFileError) as ei:
+        load_payload_file(f)
+    assert (ei.value.line, ei.value.column) == (3, 15) and "mixes encodings" in str(ei.value)
+
+
+def test_too_deep_for_the_parser_is_a_clear_error(tmp_path):
+    f = tmp_path / "deep.ndjson"
+    f.write_text('{"ok": 1}\n{"x": ' + "[" * 1100 + "]" * 1100 + "}\n")
+    with pytest.raises(PayloadFileError, match=r"deep.ndjson:2:\d+: invalid JSON: .*nested too deeply"):
+        load_payload_file(f)
+
+
+def test_integers_beyond_64_bits_are_read_exactly(tmp_path):
+    f = tmp_path / "big.json"
+    f.write_bytes(b'\xef\xbb\xbf[{"id": 123456789012345678901, "s": "12345678901234567890"}, {"id": -1, "s": "x"}]')
+    p = load_payload_file(f)
+    assert _items(p)[0] == {"id": "123456789012345678901", "s": "12345678901234567890"}
+    assert any("id: integers outside int64" in n for n in p.notes)
