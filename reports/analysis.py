@@ -1,0 +1,375 @@
+"""Pure computations behind the report: Pareto fronts, recommendations, wire-cost figures, formatting.
+
+Everything here takes plain data (rows of a results document) and returns plain data; no I/O, no
+HTML. The HTML and markdown renderers both build on these, so the page and the PR summary always
+tell the same story.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+DEFAULT_RATE = 10_000  # messages per second
+DEFAULT_LINK_BPS = 1e9  # 1 Gbit/s
+
+# evolution outcomes that leave the reader with a usable, correct value
+SAFE_OUTCOMES = ("ok", "defaulted", "preserved-unknown")
+
+
+# ---------------------------------------------------------------------------------------------
+# formatting (shared by HTML, markdown and chart labels)
+
+
+def fmt_int(n: float | int | None) -> str:
+    return "–" if n is None else f"{int(round(n)):,}"
+
+
+def fmt_bytes(n: float | int | None) -> str:
+    """Exact byte count with thousands separators: ``12,345 B``."""
+    return "–" if n is None else f"{int(round(n)):,} B"
+
+
+def fmt_bytes_short(n: float | int | None) -> str:
+    """Compact byte count for chart labels: ``812 B``, ``12.3 kB``, ``1.20 MB``."""
+    if n is None:
+        return "–"
+    if n < 1000:
+        return f"{int(round(n))} B"
+    if n < 1e6:
+        return f"{n / 1e3:.3g} kB"
+    return f"{n / 1e6:.3g} MB"
+
+
+def fmt_ns(ns: float | None) -> str:
+    """A duration in the most readable unit: ``850 ns``, ``12.3 µs``, ``4.56 ms``, ``1.20 s``."""
+    if ns is None or (isinstance(ns, float) and math.isnan(ns)):
+        return "–"
+    if ns < 1e3:
+        return f"{ns:.0f} ns"
+    if ns < 1e6:
+        return f"{ns / 1e3:.3g} µs"
+    if ns < 1e9:
+        return f"{ns / 1e6:.3g} ms"
+    return f"{ns / 1e9:.3g} s"
+
+
+def fmt_ns_range(lo: float, hi: float) -> str:
+    """``614–633 ns`` when both ends share a unit, else ``980 ns–1.02 µs``."""
+    a, b = fmt_ns(lo), fmt_ns(hi)
+    ua, ub = a.rsplit(" ", 1), b.rsplit(" ", 1)
+    if len(ua) == 2 and len(ub) == 2 and ua[1] == ub[1]:
+        return f"{ua[0]}–{b}"
+    return f"{a}–{b}"
+
+
+def fmt_ratio(x: float) -> str:
+    return f"{x:.2f}×" if x < 10 else f"{x:.3g}×"
+
+
+def fmt_sig3(x: float | None) -> str:
+    """Three significant digits without exponent: ``0.0421``, ``4.10``, ``41.0``, ``1,234``.
+
+    ``report.js`` has the same function (``sig3``) so server-rendered and updated cells match.
+    """
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "–"
+    if x == 0:
+        return "0"
+    if abs(x) < 0.001:
+        return "< 0.001"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    digits = max(0, 2 - math.floor(math.log10(abs(x))))
+    return f"{x:.{digits}f}"
+
+
+def slug(text: str) -> str:
+    """An HTML-id-safe slug (ASCII letters, digits, dashes) that stays unique enough for ids."""
+    out = []
+    for ch in str(text).lower():
+        out.append(ch if ch.isascii() and ch.isalnum() else "-")
+    s = "-".join(p for p in "".join(out).split("-") if p)
+    return s[:40] or "x"
+
+
+def unique_slugs(names: Iterable[str]) -> dict[str, str]:
+    """Map each name to a slug unique among ``names`` (``a``, ``a-2``, ...)."""
+    seen: dict[str, int] = {}
+    out: dict[str, str] = {}
+    for n in names:
+        if n in out:
+            continue
+        base = slug(n)
+        k = seen.get(base, 0) + 1
+        seen[base] = k
+        out[n] = base if k == 1 else f"{base}-{k}"
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# access to rows
+
+
+def median(stats: dict | None) -> float | None:
+    if not isinstance(stats, dict):
+        return None
+    v = stats.get("median_ns")
+    return float(v) if isinstance(v, (int, float)) else None
+
+
+def total_ns(row: dict) -> float | None:
+    """encode + decode median of one row, or None when either is missing."""
+    e, d = median(row.get("encode")), median(row.get("decode"))
+    return None if e is None or d is None else e + d
+
+
+def raw_size(row: dict) -> int | None:
+    s = row.get("size")
+    return s.get("raw") if isinstance(s, dict) and isinstance(s.get("raw"), (int, float)) else None
+
+
+def ok_rows(doc: dict, payload: str | None = None) -> list[dict]:
+    return [r for r in doc.get("rows", []) if r.get("status") == "ok"
+            and (payload is None or r.get("payload") == payload)]
+
+
+def payload_names(doc: dict) -> list[str]:
+    names = [p.get("name") for p in doc.get("payloads", []) if isinstance(p, dict)]
+    for r in doc.get("rows", []):  # rows for a payload missing from the payload list still count
+        if r.get("payload") not in names:
+            names.append(r.get("payload"))
+    return [str(n) for n in names if n is not None]
+
+
+def codec_names(doc: dict) -> list[str]:
+    names = [c.get("name") for c in doc.get("codecs", []) if isinstance(c, dict)]
+    for r in doc.get("rows", []):
+        if r.get("codec") not in names:
+            names.append(r.get("codec"))
+    return [str(n) for n in names if n is not None]
+
+
+def codec_info(doc: dict) -> dict[str, dict]:
+    return {c["name"]: c for c in doc.get("codecs", []) if isinstance(c, dict) and "name" in c}
+
+
+def has_timing(doc: dict) -> bool:
+    return any(total_ns(r) is not None for r in ok_rows(doc))
+
+
+# ---------------------------------------------------------------------------------------------
+# Pareto front
+
+
+def pareto_front(points: Sequence[tuple[str, float, float]]) -> list[str]:
+    """Names on the size-vs-time Pareto front, smallest first.
+
+    ``points`` are ``(name, size, time)``; lower is better in both. A point is on the front unless
+    another point is at least as small *and* at least as fast, and strictly better in one of the two
+    (standard Pareto dominance: of two codecs with identical bytes, only the faster one stays).
+    Exact duplicates (same size and time) are all kept.
+    """
+    front = []
+    for name, s, t in points:
+        dominated = any((s2 <= s and t2 <= t) and (s2 < s or t2 < t) for _, s2, t2 in points)
+        if not dominated:
+            front.append((s, t, name))
+    front.sort()
+    return [name for _, _, name in front]
+
+
+def pareto_by_payload(doc: dict) -> dict[str, list[str]]:
+    out = {}
+    for p in payload_names(doc):
+        pts = [(r["codec"], raw_size(r), total_ns(r)) for r in ok_rows(doc, p)]
+        pts = [x for x in pts if x[1] is not None and x[2] is not None]
+        out[p] = pareto_front(pts)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# recommendations
+
+
+@dataclass
+class Recommendation:
+    key: str  # "smallest_raw", ...
+    priority: str  # "Smallest on the wire (raw)"
+    codec: str | None  # None: no evidence to recommend anything
+    summary: str  # one sentence with the numbers
+    evidence: list[str] = field(default_factory=list)  # per payload figures
+    caveats: list[str] = field(default_factory=list)
+
+
+def _geomean(xs: Sequence[float]) -> float:
+    return math.exp(sum(math.log(x) for x in xs) / len(xs))
+
+
+def _rank_by_metric(doc: dict, metric, candidates: set[str] | None = None) -> list[tuple[str, float, dict]]:
+    """Rank codecs by the geometric mean, over payloads, of metric / best metric for that payload.
+
+    Only codecs with a value on the largest number of payloads are ranked (a codec that fails on a
+    payload cannot win by skipping it). Returns ``[(codec, geomean ratio, {payload: value})]``.
+    """
+    per_codec: dict[str, dict[str, float]] = {}
+    best: dict[str, float] = {}
+    for r in ok_rows(doc):
+        if candidates is not None and r.get("codec") not in candidates:
+            continue
+        v = metric(r)
+        if v is None or v <= 0:
+            continue
+        per_codec.setdefault(r["codec"], {})[r["payload"]] = v
+        best[r["payload"]] = min(best.get(r["payload"], v), v)
+    if not per_codec:
+        return []
+    coverage = max(len(v) for v in per_codec.values())
+    ranked = []
+    for codec, vals in per_codec.items():
+        if len(vals) < coverage:
+            continue
+        ranked.append((codec, _geomean([v / best[p] for p, v in vals.items()]), vals))
+    ranked.sort(key=lambda x: (x[1], x[0]))
+    return ranked
+
+
+def _wins(ranked: list[tuple[str, float, dict]], codec: str) -> tuple[int, int]:
+    vals = dict((c, v) for c, _, v in ranked)[codec]
+    n = 0
+    for p, v in vals.items():
+        if all(v <= other.get(p, math.inf) for c, _, other in ranked):
+            n += 1
+    return n, len(vals)
+
+
+def _metric_rec(doc: dict, key: str, priority: str, metric, fmt, unit_word: str,
+                candidates: set[str] | None = None, extra=None) -> Recommendation:
+    exact = {r["codec"] for r in ok_rows(doc) if r.get("verdict") == "exact"}
+    pool = exact if candidates is None else candidates & exact
+    ranked = _rank_by_metric(doc, metric, pool)
+    if not ranked:
+        return Recommendation(key, priority, None, "No codec has an exact round trip with this figure measured.")
+    codec, ratio, vals = ranked[0]
+    wins, n = _wins(ranked, codec)
+    summary = (f"{unit_word} on {wins} of {n} payload{'s' if n != 1 else ''}; on average "
+               f"{fmt_ratio(ratio)} the best per payload (geometric mean, exact codecs only)")
+    if len(ranked) > 1:
+        summary += f"; runner-up: {ranked[1][0]} at {fmt_ratio(ranked[1][1])}"
+    evidence = [f"{p}: {fmt(v)}" for p, v in vals.items()]
+    if extra is not None:
+        rows = {r["payload"]: r for r in ok_rows(doc) if r["codec"] == codec}
+        evidence = [f"{e}, {extra(rows[p])}" for e, p in zip(evidence, vals, strict=True)]
+    caveats = []
+    lossy_ranked = _rank_by_metric(doc, metric, None if candidates is None else candidates)
+    if lossy_ranked and lossy_ranked[0][0] not in exact and lossy_ranked[0][0] != codec:
+        lc = lossy_ranked[0][0]
+        caveats.append(f"{lc} does better ({fmt_ratio(lossy_ranked[0][1])} of the best overall) but does not "
+                       "round-trip every payload exactly (see fidelity notes)")
+    return Recommendation(key, priority, codec, summary, evidence, caveats)
+
+
+def _zstd_size(r: dict) -> float | None:
+    s = r.get("size")
+    return s.get("zstd") if isinstance(s, dict) and isinstance(s.get("zstd"), (int, float)) else None
+
+
+def evolution_scores(evo: dict) -> dict[str, dict]:
+    """Per codec: counts of outcomes over all cells, and over the safe scenarios only."""
+    safe = set(evo.get("safe_scenarios", []) or [])
+    out: dict[str, dict] = {}
+    for c in evo.get("codecs", []) or []:
+        out[str(c)] = {"cells": 0, "good": 0, "corrupted": 0, "safe_cells": 0, "safe_good": 0, "error": 0}
+    for cell in evo.get("cells", []) or []:
+        if not isinstance(cell, dict):
+            continue
+        s = out.setdefault(str(cell.get("codec")), {"cells": 0, "good": 0, "corrupted": 0, "safe_cells": 0,
+                                                     "safe_good": 0, "error": 0})
+        outcome = cell.get("outcome")
+        if outcome == "unsupported":
+            continue
+        s["cells"] += 1
+        s["good"] += outcome in SAFE_OUTCOMES
+        s["corrupted"] += outcome == "corrupted"
+        s["error"] += outcome == "error"
+        if cell.get("scenario") in safe:
+            s["safe_cells"] += 1
+            s["safe_good"] += outcome in SAFE_OUTCOMES
+    return out
+
+
+def _evolution_rec(doc: dict) -> Recommendation | None:
+    evo = (doc.get("sections") or {}).get("evolution")
+    if not isinstance(evo, dict) or "cells" not in evo:
+        return None
+    scores = {c: s for c, s in evolution_scores(evo).items() if s["cells"]}
+    key, priority = "evolution", "Safest schema evolution"
+    if not scores:
+        return Recommendation(key, priority, None, "No evolution outcomes were recorded.")
+    ranked = sorted(scores.items(), key=lambda kv: (kv[1]["corrupted"], -kv[1]["good"] / kv[1]["cells"], kv[0]))
+    codec, s = ranked[0]
+    summary = (f"usable value (ok, defaulted or unknown preserved) in {s['good']} of {s['cells']} "
+               f"evolution cells, {s['corrupted']} silently corrupted")
+    if s["safe_cells"]:
+        summary += f"; {s['safe_good']} of {s['safe_cells']} on the compatible-by-design scenarios"
+    evidence = [f"{c}: {v['good']}/{v['cells']} usable, {v['corrupted']} corrupted, {v['error']} errors"
+                for c, v in ranked]
+    caveats = [f"{c} silently corrupts data in {v['corrupted']} cell{'s' if v['corrupted'] != 1 else ''}"
+               for c, v in ranked if v["corrupted"]]
+    return Recommendation(key, priority, codec, summary, evidence, caveats)
+
+
+def recommendations(doc: dict) -> list[Recommendation]:
+    """Generated advice for common priorities, each with the numbers behind it."""
+    recs = [
+        _metric_rec(doc, "smallest_raw", "Smallest on the wire (uncompressed)", raw_size, fmt_bytes, "smallest"),
+        _metric_rec(doc, "smallest_zstd", "Smallest on the wire (zstd-compressed)", _zstd_size, fmt_bytes,
+                    "smallest after zstd"),
+    ]
+    if has_timing(doc):
+        recs.append(_metric_rec(doc, "fastest", "Fastest encode + decode", total_ns, fmt_ns, "fastest"))
+    evo = _evolution_rec(doc)
+    if evo is not None:
+        recs.append(evo)
+    info = codec_info(doc)
+    text = {r["codec"] for r in ok_rows(doc) if info.get(r["codec"], {}).get("binary") is False}
+    metric, fmt, word = (total_ns, fmt_ns, "fastest text format") if has_timing(doc) else \
+        (raw_size, fmt_bytes, "smallest text format")
+    rec = _metric_rec(doc, "readable", "Human-readable (text format)", metric, fmt, word, text,
+                      extra=(lambda r: fmt_bytes(raw_size(r))) if metric is total_ns else None)
+    if rec.codec is None and not text:
+        rec.summary = "No text (non-binary) codec produced results in this run."
+    recs.append(rec)
+    return recs
+
+
+# ---------------------------------------------------------------------------------------------
+# "What it costs on the wire"
+
+
+def wire_cost(row: dict, rate: float = DEFAULT_RATE, link_bps: float = DEFAULT_LINK_BPS) -> dict:
+    """CPU-seconds per second spent encoding + decoding, and share of the link, at ``rate`` msg/s.
+
+    The same formulas run in the page's JavaScript (keep them in step with ``report.js``).
+    """
+    t = total_ns(row)
+    raw = raw_size(row)
+    z = _zstd_size(row)
+    return {
+        "cpu": None if t is None else rate * t / 1e9,
+        "link_pct": None if raw is None else rate * raw * 8 / link_bps * 100,
+        "link_pct_zstd": None if z is None else rate * z * 8 / link_bps * 100,
+    }
+
+
+def calculator_data(doc: dict) -> dict:
+    """The numbers the in-page calculator needs (embedded as JSON)."""
+    out: dict = {"rate": DEFAULT_RATE, "link_bps": DEFAULT_LINK_BPS, "payloads": {}}
+    for p in payload_names(doc):
+        items = []
+        for r in ok_rows(doc, p):
+            items.append({"codec": r["codec"], "bytes": raw_size(r), "zstd": _zstd_size(r),
+                          "enc_ns": median(r.get("encode")), "dec_ns": median(r.get("decode"))})
+        out["payloads"][p] = items
+    return out

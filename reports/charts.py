@@ -1,0 +1,464 @@
+"""Charts as self-contained inline SVG strings (matplotlib, object API, no pyplot global state).
+
+Every function takes plain data and returns SVG markup for inlining in HTML: no XML declaration, no
+DOCTYPE, no external reference; element ids are prefixed with the chart id so several SVGs on one
+page cannot clash. Text stays text (``svg.fonttype: none``): small, selectable, searchable.
+
+Palette: Okabe–Ito (colour-blind safe); every mark also carries a text label or legend entry, so no
+information is carried by colour alone.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from collections.abc import Sequence
+
+import matplotlib
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, NullFormatter
+
+from reports.analysis import fmt_bytes_short, fmt_ns, fmt_ratio, pareto_front
+
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000"]
+SIZE_COLOURS = {"raw": "#0072B2", "gzip": "#E69F00", "zstd": "#009E73"}
+OP_COLOURS = {"encode": "#0072B2", "decode": "#D55E00"}
+OUTCOME_COLOURS = {
+    "ok": "#009E73",
+    "defaulted": "#56B4E9",
+    "preserved-unknown": "#0072B2",
+    "dropped": "#F0E442",
+    "error": "#E69F00",
+    "corrupted": "#D55E00",
+    "unsupported": "#BBBBBB",
+}
+OUTCOME_LABELS = {"ok": "ok", "defaulted": "default", "preserved-unknown": "kept", "dropped": "dropped",
+                  "error": "error", "corrupted": "CORRUPT", "unsupported": "n/a"}
+DARK = {"#0072B2", "#009E73", "#D55E00", "#000000", "#CC79A7"}
+MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
+
+RC = {
+    "svg.fonttype": "none",
+    "svg.hashsalt": "msgbench",
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans", "Arial", "Helvetica"],
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.titleweight": "bold",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": "#dddddd",
+    "grid.linewidth": 0.6,
+    "axes.axisbelow": True,
+    "legend.frameon": False,
+}
+
+LOG_SPAN = 30.0  # use a log axis when values span more than this factor
+
+
+def label(text: object, limit: int = 28) -> str:
+    """User text for matplotlib: shortened to ``limit`` characters (the tables carry the full name), and
+    no mathtext interpretation (``$`` would start a formula)."""
+    text = str(text)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text.replace("$", r"\$")
+
+
+def _needs_log(values: Sequence[float]) -> bool:
+    vs = [v for v in values if v and v > 0]
+    return bool(vs) and max(vs) / min(vs) > LOG_SPAN
+
+
+_ID_RE = re.compile(r'\bid="([^"]+)"')
+_REF_RE = re.compile(r'(url\(#|xlink:href="#|\bhref="#)([^")]+)')
+
+
+def to_svg(fig: Figure, chart_id: str, title: str) -> str:
+    """Serialise ``fig`` to inline SVG markup (ids prefixed with ``chart_id``)."""
+    buf = io.StringIO()
+    with matplotlib.rc_context(RC):
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
+    svg = buf.getvalue()
+    svg = svg[svg.index("<svg"):]
+    svg = re.sub(r'\s+xmlns(:xlink)?="[^"]*"', "", svg, count=2)
+    svg = _ID_RE.sub(lambda m: f'id="{chart_id}-{m.group(1)}"', svg)
+    svg = _REF_RE.sub(lambda m: f"{m.group(1)}{chart_id}-{m.group(2)}", svg)
+    svg = svg.replace(' version="1.1">', ' version="1.1" role="img" aria-label="'
+                      + title.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;") + '">', 1)
+    return svg.strip()
+
+
+def _new(width: float, height: float) -> Figure:
+    # no constrained/tight layout: it costs a full extra draw per figure; margins are set by _margins
+    with matplotlib.rc_context(RC):
+        return Figure(figsize=(width, height))
+
+
+def text_width_in(text: str, size_pt: float = 9.0) -> float:
+    """Rough rendered width of ``text`` in inches (DejaVu Sans averages ~0.6 em per character)."""
+    return len(str(text)) * size_pt * 0.6 / 72
+
+
+def _margins(fig: Figure, left: float, right: float, top: float, bottom: float, wspace: float | None = None) -> None:
+    """Fix the axes area by margins in inches (clamped so the plot keeps at least 40% of the figure)."""
+    w, h = fig.get_size_inches()
+    left = min(left, 0.45 * w)
+    bottom = min(bottom, 0.5 * h)
+    kw = {"left": left / w, "right": 1 - right / w, "top": 1 - top / h, "bottom": bottom / h}
+    if wspace is not None:
+        kw["wspace"] = wspace
+    fig.subplots_adjust(**kw)
+
+
+NS_FORMAT = FuncFormatter(lambda v, _pos: fmt_ns(v) if v > 0 else "0")
+BYTES_FORMAT = FuncFormatter(lambda v, _pos: fmt_bytes_short(v) if v > 0 else "0")
+
+
+def _axis_format(axis, formatter, log: bool) -> None:
+    axis.set_major_formatter(formatter)
+    if log:
+        axis.set_minor_formatter(NullFormatter())
+
+
+def _annotate_barh(ax, bars, texts: Sequence[str], log: bool) -> None:
+    for bar, text in zip(bars, texts, strict=True):
+        w = bar.get_width()
+        if not w:
+            continue
+        ax.annotate(text, (w, bar.get_y() + bar.get_height() / 2), xytext=(3, 0), textcoords="offset points",
+                    va="center", ha="left", fontsize=7.5)
+
+
+def _pad_x(ax, values: Sequence[float], log: bool) -> None:
+    """Leave room right of the longest bar for its label."""
+    vs = [v for v in values if v and v > 0]
+    if not vs:
+        return
+    if log:
+        ax.set_xscale("log")
+        ax.set_xlim(min(vs) / 2, max(vs) * 6)
+    else:
+        ax.set_xlim(0, max(vs) * 1.28)
+
+
+def size_chart(payload: str, items: Sequence[dict], chart_id: str) -> str:
+    """Grouped horizontal bars raw / gzip / zstd per codec. ``items``: {codec, raw, gzip, zstd, status}."""
+    n = max(1, len(items))
+    title = f"Encoded size per codec — {payload}"
+    with matplotlib.rc_context(RC):
+        fig = _new(6.0, 1.25 + 0.5 * n)
+        _margins(fig, 0.25 + max(text_width_in(label(it["codec"])) for it in items) if items else 1.0, 0.3,
+                 0.35, 0.85)
+        ax = fig.add_subplot()
+        values = [it.get(k) for it in items for k in ("raw", "gzip", "zstd") if it.get(k)]
+        log = _needs_log(values)
+        h = 0.27
+        ys = list(range(n))
+        for i, key in enumerate(("raw", "gzip", "zstd")):
+            vals = [it.get(key) or 0 for it in items]
+            bars = ax.barh([y + (i - 1) * h for y in ys], vals, height=h, color=SIZE_COLOURS[key], label=key)
+            _annotate_barh(ax, bars, [fmt_bytes_short(v) for v in vals], log)
+        _pad_x(ax, values, log)
+        for y, it in zip(ys, items, strict=True):
+            if it.get("raw") is None:
+                ax.annotate(f"no data: {it.get('status', 'failed')}", (0, y), xycoords=("axes fraction", "data"),
+                            xytext=(4, 0), textcoords="offset points", va="center", fontsize=8, style="italic",
+                            color="#444444")
+        ax.set_yticks(ys, [label(it["codec"]) for it in items])
+        ax.invert_yaxis()
+        _axis_format(ax.xaxis, BYTES_FORMAT, log)
+        ax.set_xlabel("bytes per message" + (" (log scale)" if log else ""))
+        fig.suptitle(label(title, 70), x=0.01, y=1 - 0.06 / fig.get_size_inches()[1], ha="left", va="top",
+                     fontsize=10, fontweight="bold")
+        fig.legend(loc="lower center", ncols=3, fontsize=8)
+        ax.grid(axis="y", visible=False)
+        return to_svg(fig, chart_id, title)
+
+
+def _err(stats: dict) -> tuple[float, float, str]:
+    """(lower, upper) error-bar extents around the median and which spread they show."""
+    m = stats["median_ns"]
+    ci = stats.get("ci95_ns")
+    if isinstance(ci, (list, tuple)) and len(ci) == 2 and all(isinstance(x, (int, float)) for x in ci):
+        return max(0.0, m - ci[0]), max(0.0, ci[1] - m), "95% CI"
+    q1, q3 = stats.get("q1_ns"), stats.get("q3_ns")
+    if isinstance(q1, (int, float)) and isinstance(q3, (int, float)):
+        return max(0.0, m - q1), max(0.0, q3 - m), "IQR"
+    return 0.0, 0.0, ""
+
+
+def time_chart(payload: str, items: Sequence[dict], chart_id: str) -> tuple[str, str]:
+    """Encode and decode median per codec, side by side, with error bars.
+
+    ``items``: {codec, encode: Stats|None, decode: Stats|None, status}. Returns (svg, spread label).
+    """
+    n = max(1, len(items))
+    title = f"Encode and decode time per message — {payload}"
+    spreads: set[str] = set()
+    with matplotlib.rc_context(RC):
+        fig = _new(6.0, 1.3 + 0.36 * n)
+        _margins(fig, 0.25 + max(text_width_in(label(it["codec"])) for it in items) if items else 1.0, 0.3,
+                 0.55, 0.5, wspace=0.1)
+        axes = fig.subplots(1, 2, sharey=True)
+        allvals = [it[op]["median_ns"] for it in items for op in ("encode", "decode") if it.get(op)]
+        log = _needs_log(allvals)
+        ys = list(range(n))
+        for ax, op in zip(axes, ("encode", "decode"), strict=True):
+            meds, lo, hi = [], [], []
+            for it in items:
+                st = it.get(op)
+                if st:
+                    a, b, kind = _err(st)
+                    spreads.add(kind)
+                    meds.append(st["median_ns"])
+                    lo.append(a)
+                    hi.append(b)
+                else:
+                    meds.append(0)
+                    lo.append(0)
+                    hi.append(0)
+            bars = ax.barh(ys, meds, height=0.6, color=OP_COLOURS[op], xerr=[lo, hi],
+                           error_kw={"ecolor": "#222222", "elinewidth": 0.9, "capsize": 2})
+            for bar, m, b in zip(bars, meds, hi, strict=True):
+                if m:
+                    ax.annotate(fmt_ns(m), (m + b, bar.get_y() + bar.get_height() / 2), xytext=(3, 0),
+                                textcoords="offset points", va="center", fontsize=7.5)
+                else:
+                    ax.annotate("no data", (0, bar.get_y() + bar.get_height() / 2), xycoords=("axes fraction", "data"),
+                                xytext=(4, 0), textcoords="offset points", va="center", fontsize=7.5,
+                                style="italic", color="#444444")
+            _pad_x(ax, allvals, log)
+            if log and allvals:
+                ax.set_xlim(min(allvals) / 2, max(allvals) * 12)
+            _axis_format(ax.xaxis, NS_FORMAT, log)
+            ax.set_xlabel(f"{op} median per call" + (" (log)" if log else ""))
+            ax.set_title(op, loc="left", fontsize=9)
+            ax.grid(axis="y", visible=False)
+        axes[0].set_yticks(ys, [label(it["codec"]) for it in items])
+        axes[0].invert_yaxis()
+        fig.suptitle(label(title, 70), x=0.01, y=1 - 0.06 / fig.get_size_inches()[1], ha="left", va="top",
+                     fontsize=10, fontweight="bold")
+        spread = " and ".join(sorted(s for s in spreads if s)) or "no spread recorded"
+        return to_svg(fig, chart_id, title), spread
+
+
+def _place_labels(ax, points: Sequence[tuple[float, float]], texts: Sequence[str], size_pt: float) -> list[tuple]:
+    """Offsets (dx, dy in points, ha) for point labels so they overlap neither each other nor the markers.
+
+    Greedy: left to right, try right of the point, then left, then shifted up/down by a line.
+    """
+    fig = ax.figure
+    px = fig.dpi / 72  # pixels per point
+    disp = ax.transData.transform(points) if len(points) else []
+    x_min, y_min, x_max, y_max = ax.bbox.extents
+    marks = [(x - 5 * px, y - 5 * px, x + 5 * px, y + 5 * px) for x, y in disp]
+    placed: list[tuple[float, float, float, float]] = []
+    out: list[tuple] = [(6, 0, "left")] * len(texts)
+    line = size_pt * 1.35 * px
+
+    def free(box, own):
+        for j, b in enumerate(marks + placed):
+            if j == own:
+                continue
+            if box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3]:
+                return False
+        return box[0] >= x_min and box[2] <= x_max + 40 * px and box[1] >= y_min and box[3] <= y_max
+
+    for i in sorted(range(len(texts)), key=lambda k: (disp[k][0], disp[k][1])):
+        x, y = disp[i]
+        w = text_width_in(texts[i], size_pt) * fig.dpi
+        choice = None
+        for k in (0, 1, -1, 2, -2, 3, -3, 4, -4):
+            for side in (1, -1):
+                x0 = x + 6 * px if side == 1 else x - 6 * px - w
+                y0 = y + k * line - line / 2
+                box = (x0, y0, x0 + w, y0 + line)
+                if free(box, i):
+                    choice = (box, (6 if side == 1 else -6, k * line / px, "left" if side == 1 else "right"))
+                    break
+            if choice:
+                break
+        if choice is None:
+            box = (x + 6 * px, y - line / 2, x + 6 * px + w, y + line / 2)
+            choice = (box, (6, 0, "left"))
+        placed.append(choice[0])
+        out[i] = choice[1]
+    return out
+
+
+def scatter_chart(payload: str, items: Sequence[dict], chart_id: str) -> str:
+    """Size (bytes) vs encode+decode time, the Pareto front drawn as a staircase.
+
+    ``items``: {codec, size, time, lossy}.
+    """
+    title = f"Size vs encode + decode time — {payload}"
+    with matplotlib.rc_context(RC):
+        fig = _new(6.0, 4.2)
+        _margins(fig, 0.8, 0.3, 0.35, 0.5)
+        ax = fig.add_subplot()
+        pts = [(it["codec"], it["size"], it["time"]) for it in items]
+        front = pareto_front(pts)
+        times = [it["time"] for it in items]
+        sizes = [it["size"] for it in items]
+        ylog = _needs_log(sizes)
+        if times:
+            ax.set_xscale("log")
+            ax.set_yscale("log" if ylog else "linear")
+            ax.set_xlim(min(times) / 1.6, max(times) * 4)
+            ax.set_ylim(*((min(sizes) / 1.6, max(sizes) * 1.6) if ylog else (0, max(sizes) * 1.15)))
+        fpts = sorted((it["time"], it["size"]) for it in items if it["codec"] in front)
+        if fpts:
+            xs, ys = [], []
+            for i, (t, s) in enumerate(fpts):
+                if i:
+                    xs.append(t)
+                    ys.append(fpts[i - 1][1])
+                xs.append(t)
+                ys.append(s)
+            ax.plot(xs, ys, color="#777777", linestyle="--", linewidth=1.1, zorder=1,
+                    label="Pareto front (nothing is both smaller and faster)")
+        texts = [label(it["codec"]) + (" (lossy)" if it.get("lossy") else "") + (" ★" if it["codec"] in front else "")
+                 for it in items]
+        offsets = _place_labels(ax, [(it["time"], it["size"]) for it in items], texts, 7.5)
+        for i, it in enumerate(items):
+            on = it["codec"] in front
+            colour = OKABE_ITO[i % len(OKABE_ITO)]
+            ax.scatter([it["time"]], [it["size"]], s=60 if on else 36, marker=MARKERS[i % len(MARKERS)],
+                       facecolors="none" if it.get("lossy") else colour, edgecolors=colour, linewidths=1.4, zorder=3)
+            dx, dy, ha = offsets[i]
+            ax.annotate(texts[i], (it["time"], it["size"]), xytext=(dx, dy), textcoords="offset points", fontsize=7.5,
+                        ha=ha, va="center", fontweight="bold" if on else "normal",
+                        arrowprops={"arrowstyle": "-", "color": "#999999", "linewidth": 0.6,
+                                    "shrinkA": 0, "shrinkB": 4} if dy else None)
+        _axis_format(ax.xaxis, NS_FORMAT, True)
+        _axis_format(ax.yaxis, BYTES_FORMAT, ylog)
+        ax.set_xlabel("encode + decode median per message (log scale)")
+        ax.set_ylabel("encoded size per message" + (" (log scale)" if ylog else ""))
+        ax.set_title(label(title, 70), loc="left")
+        if fpts:
+            ax.legend(loc="upper right", fontsize=7.5)
+        return to_svg(fig, chart_id, title)
+
+
+def relative_chart(codecs: Sequence[str], payloads: Sequence[str], ratio: dict[tuple[str, str], float],
+                   chart_id: str) -> str:
+    """Heat map: encode+decode time relative to the fastest codec on each payload (1.00× = fastest)."""
+    title = "Encode + decode time relative to the fastest codec, per payload"
+    nc, npl = max(1, len(codecs)), max(1, len(payloads))
+    with matplotlib.rc_context(RC):
+        left = 0.25 + max((text_width_in(label(c)) for c in codecs), default=1.0)
+        bottom = 0.55 + 0.34 * max((text_width_in(label(p)) for p in payloads), default=0.5)
+        fig = _new(min(10.0, left + 0.3 + 1.0 * npl), 0.5 + bottom + 0.32 * nc)
+        _margins(fig, left, 0.15, 0.35, bottom)
+        ax = fig.add_subplot()
+        ax.grid(False)
+        cmap = matplotlib.colormaps["cividis_r"]
+        vmax = max([math.log10(v) for v in ratio.values()] + [1.0])
+        data = [[math.log10(ratio[(c, p)]) if (c, p) in ratio else math.nan for p in payloads] for c in codecs]
+        ax.imshow(data, cmap=cmap, vmin=0, vmax=vmax, aspect="auto")
+        for i, c in enumerate(codecs):
+            for j, p in enumerate(payloads):
+                v = ratio.get((c, p))
+                if v is None:
+                    ax.text(j, i, "–", ha="center", va="center", fontsize=8, color="#444444")
+                    continue
+                shade = math.log10(v) / vmax if vmax else 0
+                ax.text(j, i, fmt_ratio(v), ha="center", va="center", fontsize=8,
+                        color="white" if shade > 0.55 else "black", fontweight="bold" if v == 1 else "normal")
+        ax.set_xticks(range(len(payloads)), [label(p) for p in payloads], rotation=20, ha="right")
+        ax.set_yticks(range(len(codecs)), [label(c) for c in codecs])
+        ax.set_xlabel("payload (1.00× = the fastest codec on that payload)")
+        fig.suptitle(label(title, 70), x=0.01, y=1 - 0.06 / fig.get_size_inches()[1], ha="left", va="top",
+                     fontsize=10, fontweight="bold")
+        for s in ax.spines.values():
+            s.set_visible(False)
+        return to_svg(fig, chart_id, title)
+
+
+def evolution_chart(scenarios: Sequence[tuple[str, str]], codecs: Sequence[str], directions: Sequence[str],
+                    outcome: dict[tuple[str, str, str], str], chart_id: str) -> str:
+    """Categorical heat map per direction: scenario rows x codec columns, each cell labelled."""
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    title = "Schema evolution outcome per scenario and codec"
+    keys = list(OUTCOME_COLOURS)
+    cmap = ListedColormap([OUTCOME_COLOURS[k] for k in keys] + ["#ffffff"])
+    nd, ns_, nc = max(1, len(directions)), max(1, len(scenarios)), max(1, len(codecs))
+    with matplotlib.rc_context(RC):
+        left = 0.25 + max((text_width_in(label(t)) for _, t in scenarios), default=1.0)
+        bottom = 0.6 + 0.5 * max((text_width_in(label(c), 7.5) for c in codecs), default=0.5)
+        fig = _new(min(12.0, left + 0.3 + 0.62 * nc * nd), 0.6 + bottom + 0.32 * ns_)
+        _margins(fig, left, 0.15, 0.5, bottom, wspace=0.06)
+        axes = fig.subplots(1, nd, sharey=True, squeeze=False)[0]
+        for ax, d in zip(axes, directions, strict=False):
+            ax.grid(False)
+            data = [[keys.index(outcome[(s, c, d)]) if outcome.get((s, c, d)) in keys else len(keys)
+                     for c in codecs] for s, _ in scenarios]
+            ax.imshow(data, cmap=cmap, vmin=-0.5, vmax=len(keys) + 0.5, aspect="auto")
+            for i, (s, _) in enumerate(scenarios):
+                for j, c in enumerate(codecs):
+                    o = outcome.get((s, c, d))
+                    colour = OUTCOME_COLOURS.get(o, "#ffffff")
+                    ax.text(j, i, OUTCOME_LABELS.get(o, "–" if o is None else str(o)[:8]), ha="center",
+                            va="center", fontsize=7, color="white" if colour in DARK else "black",
+                            fontweight="bold" if o == "corrupted" else "normal")
+            ax.set_xticks(range(len(codecs)), [label(c) for c in codecs], rotation=35, ha="right", fontsize=7.5)
+            ax.set_title(label(d), loc="left", fontsize=9)
+            ax.set_xticks([x - 0.5 for x in range(1, len(codecs))], minor=True)
+            ax.set_yticks([y - 0.5 for y in range(1, len(scenarios))], minor=True)
+            ax.grid(which="minor", color="white", linewidth=1.5)
+            ax.tick_params(which="minor", length=0)
+            for sp in ax.spines.values():
+                sp.set_visible(False)
+        axes[0].set_yticks(range(len(scenarios)), [label(t) for _, t in scenarios])
+        fig.legend(handles=[Patch(facecolor=OUTCOME_COLOURS[k], edgecolor="#888888",
+                                  label=f"{OUTCOME_LABELS[k]} = {k}") for k in keys],
+                   loc="lower center", ncols=7, fontsize=7, handlelength=1.2, columnspacing=0.8)
+        fig.suptitle(label(title, 70), x=0.01, y=1 - 0.06 / fig.get_size_inches()[1], ha="left", va="top",
+                     fontsize=10, fontweight="bold")
+        return to_svg(fig, chart_id, title)
+
+
+def scaling_chart(series: Sequence[dict], chart_id: str) -> str:
+    """Log-log time vs number of messages, one panel per op (encode, decode)."""
+    title = "Time vs number of messages (log-log)"
+    ops = [op for op in ("encode", "decode") if any(s.get("op") == op for s in series)] or ["encode"]
+    codecs: list[str] = []
+    for s in series:
+        if s.get("codec") not in codecs:
+            codecs.append(s.get("codec"))
+    with matplotlib.rc_context(RC):
+        fig = _new(6.0, 3.8)
+        _margins(fig, 0.8, 0.35, 0.55, 0.5, wspace=0.1)
+        axes = fig.subplots(1, len(ops), sharey=True, squeeze=False)[0]
+        for ax, op in zip(axes, ops, strict=True):
+            for s in series:
+                if s.get("op") != op:
+                    continue
+                pts = sorted((p["n"], p["median_ns"]) for p in s.get("points", [])
+                             if isinstance(p, dict) and p.get("n") and p.get("median_ns"))
+                if not pts:
+                    continue
+                i = codecs.index(s.get("codec"))
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], marker=MARKERS[i % len(MARKERS)],
+                        color=OKABE_ITO[i % len(OKABE_ITO)], label=label(s.get("codec")), linewidth=1.3,
+                        markersize=4)
+                ax.annotate(fmt_ns(pts[-1][1]), pts[-1], xytext=(4, 0), textcoords="offset points", fontsize=7,
+                            va="center")
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            _axis_format(ax.xaxis, FuncFormatter(lambda v, _p: f"{v:,.0f}" if v >= 1 else f"{v:g}"), True)
+            _axis_format(ax.yaxis, NS_FORMAT, True)
+            ax.set_xlabel("messages per call (log scale)")
+            ax.set_title(op, loc="left", fontsize=9)
+            ax.margins(x=0.08)
+        axes[0].set_ylabel("median time per call (log scale)")
+        if any(ax.get_lines() for ax in axes):
+            axes[-1].legend(fontsize=7.5, loc="upper left")
+        fig.suptitle(label(title, 70), x=0.01, y=1 - 0.06 / fig.get_size_inches()[1], ha="left", va="top",
+                     fontsize=10, fontweight="bold")
+        return to_svg(fig, chart_id, title)
