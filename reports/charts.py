@@ -234,7 +234,7 @@ def time_chart(payload: str, items: Sequence[dict], chart_id: str) -> tuple[str,
             if log and allvals:
                 ax.set_xlim(min(allvals) / 2, max(allvals) * 12)
             _axis_format(ax.xaxis, NS_FORMAT, log)
-            ax.set_xlabel(f"{op} median per call" + (" (log)" if log else ""))
+            ax.set_xlabel("median per call" + (", log scale" if log else ""), fontsize=8)
             ax.set_title(op, loc="left", fontsize=9)
             ax.grid(axis="y", visible=False)
         axes[0].set_yticks(ys, [label(it["codec"]) for it in items])
@@ -245,7 +245,8 @@ def time_chart(payload: str, items: Sequence[dict], chart_id: str) -> tuple[str,
         return to_svg(fig, chart_id, title), spread
 
 
-def _place_labels(ax, points: Sequence[tuple[float, float]], texts: Sequence[str], size_pt: float) -> list[tuple]:
+def _place_labels(ax, points: Sequence[tuple[float, float]], texts: Sequence[str], size_pt: float,
+                  lines: Sequence[tuple[float, float, float, float]] = ()) -> list[tuple]:
     """Offsets (dx, dy in points, ha) for point labels so they overlap neither each other nor the markers.
 
     Greedy: left to right, try right of the point, then left, then shifted up/down by a line.
@@ -255,6 +256,9 @@ def _place_labels(ax, points: Sequence[tuple[float, float]], texts: Sequence[str
     disp = ax.transData.transform(points) if len(points) else []
     x_min, y_min, x_max, y_max = ax.bbox.extents
     marks = [(x - 5 * px, y - 5 * px, x + 5 * px, y + 5 * px) for x, y in disp]
+    for x0, y0, x1, y1 in lines:  # axis-parallel segments (data coords) labels should not cross
+        (a, b), (c, d) = ax.transData.transform([(x0, y0), (x1, y1)])
+        marks.append((min(a, c) - 2 * px, min(b, d) - 2 * px, max(a, c) + 2 * px, max(b, d) + 2 * px))
     placed: list[tuple[float, float, float, float]] = []
     out: list[tuple] = [(6, 0, "left")] * len(texts)
     line = size_pt * 1.35 * px
@@ -310,19 +314,19 @@ def scatter_chart(payload: str, items: Sequence[dict], chart_id: str) -> str:
             ax.set_xlim(min(times) / 1.6, max(times) * 4)
             ax.set_ylim(*((min(sizes) / 1.6, max(sizes) * 1.6) if ylog else (0, max(sizes) * 1.15)))
         fpts = sorted((it["time"], it["size"]) for it in items if it["codec"] in front)
+        xs, ys = [], []
         if fpts:
-            xs, ys = [], []
             for i, (t, s) in enumerate(fpts):
                 if i:
                     xs.append(t)
                     ys.append(fpts[i - 1][1])
                 xs.append(t)
                 ys.append(s)
-            ax.plot(xs, ys, color="#777777", linestyle="--", linewidth=1.1, zorder=1,
-                    label="Pareto front (nothing is both smaller and faster)")
+            ax.plot(xs, ys, color="#777777", linestyle="--", linewidth=1.1, zorder=1)
         texts = [label(it["codec"]) + (" (lossy)" if it.get("lossy") else "") + (" ★" if it["codec"] in front else "")
                  for it in items]
-        offsets = _place_labels(ax, [(it["time"], it["size"]) for it in items], texts, 7.5)
+        segments = [(xs[k], ys[k], xs[k + 1], ys[k + 1]) for k in range(len(xs) - 1)]
+        offsets = _place_labels(ax, [(it["time"], it["size"]) for it in items], texts, 7.5, segments)
         for i, it in enumerate(items):
             on = it["codec"] in front
             colour = OKABE_ITO[i % len(OKABE_ITO)]
@@ -338,8 +342,6 @@ def scatter_chart(payload: str, items: Sequence[dict], chart_id: str) -> str:
         ax.set_xlabel("encode + decode median per message (log scale)")
         ax.set_ylabel("encoded size per message" + (" (log scale)" if ylog else ""))
         ax.set_title(label(title, 70), loc="left")
-        if fpts:
-            ax.legend(loc="upper right", fontsize=7.5)
         return to_svg(fig, chart_id, title)
 
 
