@@ -29,15 +29,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
+from payloads.errors import MsgbenchError  # noqa: F401 - re-exported for plugins
 from payloads.model import EnumType, ListType, MapType, Primitive, Record, Type, named_types
 
 ALL_TYPE_KINDS = frozenset(
     ["bool", "int32", "int64", "float32", "float64", "string", "bytes", "timestamp", "enum", "list", "map", "record"]
 )
-
-
-class MsgbenchError(Exception):
-    """Base of every error msgbench raises on purpose; ``str()`` is a complete, actionable line."""
 
 
 class MissingDependency(MsgbenchError):

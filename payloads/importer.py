@@ -31,8 +31,8 @@ from typing import Any
 
 import orjson
 
-from formats.api import MsgbenchError
 from payloads.catalog import Payload
+from payloads.errors import MsgbenchError
 from payloads.infer import (
     BIG_INT_DOC,
     JSON_KEY_DOC,

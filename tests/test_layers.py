@@ -1,0 +1,44 @@
+"""The dependency direction of the layout: payloads <- formats <- bench -> reports (results only)."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+OURS = {"payloads", "formats", "bench", "reports"}
+ALLOWED = {
+    "payloads": {"payloads"},
+    "formats": {"payloads", "formats"},
+    "bench": {"payloads", "formats", "bench", "reports"},
+}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return {m for m in found if m.split(".")[0] in OURS}
+
+
+@pytest.mark.parametrize("package", sorted(ALLOWED))
+def test_layer_imports_only_inner_layers(package):
+    bad = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        for mod in _imports(path):
+            if mod.split(".")[0] not in ALLOWED[package]:
+                bad.append(f"{path.relative_to(ROOT)} imports {mod}")
+    assert not bad, "\n".join(bad)
+
+
+def test_reports_read_only_the_results_file_format():
+    bad = []
+    for path in sorted((ROOT / "reports").rglob("*.py")):
+        for mod in _imports(path):
+            if mod.split(".")[0] != "reports" and mod not in ("bench.results", "bench.stats"):
+                bad.append(f"{path.relative_to(ROOT)} imports {mod}")
+    assert not bad, "\n".join(bad)
