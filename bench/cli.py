@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,9 @@ EXIT_INTERRUPTED = 130
 
 # Modules that add their own subcommands: "module:function", the function gets the argparse
 # subparsers object and adds parsers whose ``func`` takes the parsed args and returns an exit code.
-COMMAND_MODULES: list[str] = ["bench.bytes_cli:register_cli", "bench.evolution:register_cli"]
+COMMAND_MODULES: list[str] = ["bench.bytes_cli:register_cli", "bench.evolution:register_cli",
+                                "bench.calibrate:register_cli", "bench.compare:register_cli",
+                                "formats.conformance:register_cli"]
 
 SCHEMA_LANGUAGES = {
     # --format value -> codec format whose schema_text we export
@@ -102,7 +105,7 @@ def _load_payloads(args: argparse.Namespace, names: list[str] | None) -> list:
         if args.schema and len(args.payload) > 1:
             raise MsgbenchError("--schema applies to a single --payload file")
         for path in args.payload:
-            out.append(load_payload_file(path, schema_path=args.schema, max_records=args.max_records))
+            out.append(_load_with_progress(load_payload_file, path, args))
     elif args.schema:
         raise MsgbenchError("--schema needs --payload FILE")
     seen = set()
@@ -111,6 +114,21 @@ def _load_payloads(args: argparse.Namespace, names: list[str] | None) -> list:
             raise MsgbenchError(f"two payloads are named {p.name!r}; rename one of the files")
         seen.add(p.name)
     return out
+
+
+def _load_with_progress(load: Callable[..., Any], path: str, args: argparse.Namespace) -> Any:
+    """Import a user's payload file, with a progress bar while a large file is read."""
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("[bold]reading {task.description}"), BarColumn(), DownloadColumn(),
+                  TimeRemainingColumn(), console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task(str(path), total=None)
+
+        def report(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        return load(path, schema_path=args.schema, max_records=args.max_records, progress=report)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
