@@ -75,7 +75,9 @@ def capture() -> dict:
         "cpu_count": cores,
         "cpu_governor": governor,
         "cpu_freq_khz": int(freq) if freq and freq.isdigit() else None,
-        "load_average": list(load),
+        "load_average": list(load),  # at start; bench.environment.finish adds the end
+        "busy": {"load1_start": load[0], "load1_end": None, "cores": cores, "threshold": 0.5 * cores,
+                 "busy": load[0] > 0.5 * cores},
         "memory_total_bytes": _mem_total(),
         "python": {
             "version": platform.python_version(),
@@ -88,6 +90,24 @@ def capture() -> dict:
         "git": git_revision(),
         "warnings": warnings,
     }
+
+
+def finish(env: dict) -> dict:
+    """The end-of-run half of the "busy" check: sample the load average again, record both ends in
+    ``env["busy"]`` and add a warning when the machine was busy at the end (another job started
+    during the run) — the start was checked by :func:`capture`. Returns ``env`` (changed in place)."""
+    cores = env.get("cpu_count") or os.cpu_count() or 1
+    end = list(os.getloadavg()) if hasattr(os, "getloadavg") else [0.0, 0.0, 0.0]
+    start = (env.get("load_average") or [0.0])[0]
+    limit = 0.5 * cores
+    env["load_average_end"] = end
+    env["busy"] = {"load1_start": start, "load1_end": end[0], "cores": cores, "threshold": limit,
+                   "busy": start > limit or end[0] > limit}
+    if end[0] > limit:
+        env.setdefault("warnings", []).append(
+            f"machine was busy at the end of the run: load average {end[0]:.2f} on {cores} cores "
+            f"(at start {start:.2f}); timings may be slow or noisy — compare runs before concluding")
+    return env
 
 
 def _mem_total() -> int | None:

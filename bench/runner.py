@@ -24,6 +24,7 @@ from typing import Any
 
 from bench import results
 from bench.environment import capture
+from bench.environment import finish as finish_environment
 from bench.measure import SIZE_SETTINGS, empty_row
 from bench.sections import SECTION_PRODUCERS
 from bench.timing import Plan
@@ -233,6 +234,7 @@ def run(opts: RunOptions) -> dict:
         save_partial()
         raise
     doc["run"]["partial"] = False
+    finish_environment(doc["environment"])
     doc["run"]["finished"] = _now()
     doc["run"]["duration_s"] = round(time.perf_counter() - started, 2)
     results.save(doc, final_path)

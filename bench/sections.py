@@ -8,4 +8,8 @@ recorded as the section's error and never stops the run. The report renders know
 SECTION_PRODUCERS: dict[str, tuple[str, bool]] = {
     "faults": ("bench.faults:produce", True),
     "evolution": ("bench.evolution:produce", True),
+    "calibration": ("bench.calibrate:produce", True),
+    "batches": ("bench.batches:produce", True),
+    "scaling": ("bench.scaling:produce", True),
+    "memory": ("bench.memory:produce", True),
 }

@@ -155,6 +155,7 @@ def run_cases(cases: list[Case], plan: Plan) -> None:
     args = [
         os.path.abspath(__file__.removesuffix("c")),
         "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:xdist",
+        "-p", "no:hypothesispytest",  # its import costs ~0.6 s per worker process and it plays no part here
         "--rootdir", os.path.dirname(os.path.abspath(__file__)), "-c", os.devnull,
         "--benchmark-disable-gc", "--benchmark-timer", "time.perf_counter",
         "--benchmark-sort", "name", "--benchmark-quiet",

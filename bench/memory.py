@@ -1,0 +1,106 @@
+"""Peak memory of one encode and one decode, per codec and payload (tracemalloc, never while timing).
+
+A separate pass after the timed rows, each codec in its own child process (``bench.subproc``) so
+that tracing (which slows every allocation several-fold) never overlaps a timing. Per payload:
+``prepare``, ``to_native`` and one untraced round trip (lazy initialisation, caches and
+first-call allocations are not charged), then for each op ``REPEATS`` times: ``tracemalloc.start``,
+``reset_peak``, one call, peak minus the traced size just before the call; the median is
+recorded (the result object is alive at the peak, so it is included: that is what the caller
+holds).
+
+tracemalloc sees only memory allocated through Python's allocators (``PyMem_*``/``PyObject_*``,
+which is what builds Python objects and ``bytes``). A C or Rust library that uses ``malloc``
+directly for its own buffers (upb's arena, lxml/libxml2 trees, orjson's write buffer before the
+final ``bytes``) is under-reported: compare those codecs' numbers with care.
+
+Section data: ``{"rows": [{"codec", "payload", "encode_peak_bytes", "decode_peak_bytes",
+"encoded_bytes", "error"}], "repeats", "errors", "notes", "duration_s"}``.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
+
+REPEATS = 3
+NOTES = [
+    "peak bytes allocated during one call (median of 3), measured with tracemalloc in a separate pass, "
+    "never while timing; includes the returned object",
+    "tracemalloc sees only Python-allocator memory: C/Rust libraries that call malloc directly (upb arenas, "
+    "libxml2 trees, internal write buffers) are under-reported",
+]
+
+
+def peak_bytes(fn: Callable[[Any], Any], arg: Any, repeats: int = REPEATS) -> int:
+    """Median over ``repeats`` of the tracemalloc peak above the baseline during ``fn(arg)``."""
+    fn(arg)  # untraced first call: lazy initialisation is not the call's memory
+    peaks = []
+    for _ in range(repeats):
+        tracemalloc.start()
+        try:
+            base = tracemalloc.get_traced_memory()[0]
+            tracemalloc.reset_peak()
+            result = fn(arg)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        del result
+        peaks.append(max(0, peak - base))
+    return int(statistics.median(peaks))
+
+
+def measure_codec(codec: Any, payloads: list, repeats: int = REPEATS) -> list[dict]:
+    from bench.measure import gate
+
+    rows = []
+    for p in payloads:
+        row: dict[str, Any] = {"codec": codec.name, "payload": p.name, "error": None}
+        try:
+            codec.check_schema(p.schema)
+            prepared = codec.prepare(p.schema)
+            native, data, _decoded, _ = gate(prepared, p.value)
+            row["encoded_bytes"] = len(data)
+            row["encode_peak_bytes"] = peak_bytes(prepared.encode, native, repeats)
+            row["decode_peak_bytes"] = peak_bytes(prepared.decode, data, repeats)
+        except Exception as e:
+            row["error"] = f"{type(e).__name__}: {e}"[:500]
+        rows.append(row)
+    return rows
+
+
+def handle_job(job: dict) -> dict:
+    from bench.subproc import load_codec, payloads_by_name
+
+    codec = load_codec(job["codec"], job.get("plugins"))
+    return {"rows": measure_codec(codec, payloads_by_name(job["payloads_file"]), job.get("repeats", REPEATS))}
+
+
+def produce(ctx: Any) -> dict:
+    """The ``memory`` section (``bench.runner.SectionContext``)."""
+    from bench.subproc import dump_payloads_for, per_codec
+
+    t0 = time.perf_counter()
+    job = {"payloads_file": dump_payloads_for(ctx.payloads, ctx.out_dir, "memory"), "repeats": REPEATS,
+           "plugins": ctx.plugins}
+    rows, errors = [], []
+    for name, result, err in per_codec("bench.memory", ctx.codecs, lambda c: {**job, "codec": c}, ctx.plugins,
+                                       120.0, ctx.log):
+        if err is not None:
+            errors.append({"codec": name, "error": err})
+            rows += [{"codec": name, "payload": p.name, "error": err} for p in ctx.payloads]
+        else:
+            rows += result["rows"]
+    data = {"rows": rows, "repeats": REPEATS, "errors": errors, "notes": NOTES,
+            "duration_s": round(time.perf_counter() - t0, 2)}
+    ctx.log(f"memory: {len(rows)} rows in {data['duration_s']:.1f} s")
+    return data
+
+
+if __name__ == "__main__" and "--worker" in sys.argv:
+    from bench.subproc import worker_main
+
+    sys.exit(worker_main(handle_job))

@@ -1,0 +1,161 @@
+"""Run a section's codec work in a child process: one job in, one JSON result out, with a timeout.
+
+Used by the measurement sections (calibration, batches, scaling, memory) so that a codec that
+crashes, hangs or leaks never takes the run down, and so that each codec runs with its own
+``process_env`` (e.g. protobuf/python needs ``PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION=python``
+before protobuf is imported, which only a fresh process can honour).
+
+Parent::
+
+    result, error = run_job("bench.memory", job, env=codec.process_env, timeout_s=60)
+
+Child (``python -m bench.memory --worker``)::
+
+    if __name__ == "__main__" and "--worker" in sys.argv:
+        sys.exit(worker_main(handle_job))   # handle_job(job: dict) -> JSON-able dict
+
+The child reads the job (JSON) from stdin and writes one line ``MSGBENCH result <json>`` on a
+private copy of stdout; everything else it (or a codec, or pytest) prints goes to stderr, whose
+tail is quoted in the error when the child dies. The child runs in its own session and is killed
+with its process group on timeout.
+
+(bench.evolution and bench.faults have their own, more elaborate, streaming workers with restarts
+per cell/trial; this helper is the simple one-shot case.)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+PREFIX = "MSGBENCH"
+ROOT = str(Path(__file__).resolve().parents[1])
+
+
+def _tail(text: str, n: int = 4) -> str:
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    fatal = next((i for i, ln in enumerate(lines) if ln.startswith("Fatal Python error")), None)
+    if fatal is not None:
+        return " | ".join(lines[fatal:fatal + 3])[:400]
+    return " | ".join(lines[-n:])[-400:]
+
+
+def _exit_text(rc: int) -> str:
+    if rc < 0:
+        try:
+            return f"killed by {signal.Signals(-rc).name}"
+        except ValueError:
+            return f"killed by signal {-rc}"
+    return f"exited with status {rc}"
+
+
+def run_job(module: str, job: dict, env: dict[str, str] | None = None, timeout_s: float = 120.0) -> tuple[Any, str | None]:
+    """Run ``python -m <module> --worker`` on ``job``; return ``(result, None)`` or ``(None, error)``."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    full_env["PYTHONPATH"] = ROOT + (os.pathsep + full_env["PYTHONPATH"] if full_env.get("PYTHONPATH") else "")
+    full_env["PYTHONUNBUFFERED"] = "1"
+    full_env["PYTHONFAULTHANDLER"] = "1"
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen([sys.executable, "-m", module, "--worker"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=err, env=full_env, start_new_session=True)
+        try:
+            out, _ = proc.communicate(json.dumps(job).encode(), timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            proc.wait()
+            return None, f"timeout: no result within {timeout_s:.0f} s; worker killed"
+        err.seek(0)
+        stderr = err.read().decode("utf-8", "replace")
+    for line in out.decode("utf-8", "replace").splitlines():
+        if line.startswith(PREFIX + " result "):
+            data = json.loads(line.split(" ", 2)[2])
+            if isinstance(data, dict) and "__worker_error__" in data:
+                return None, data["__worker_error__"]
+            return data, None
+    tail = _tail(stderr)
+    why = f"worker {_exit_text(proc.returncode)}"
+    return None, f"{why}; last output: {tail}" if tail else why
+
+
+def worker_main(handle: Callable[[dict], Any]) -> int:
+    """The child side: job from stdin, ``handle(job)``'s result as one line on the private channel."""
+    channel = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    job = json.loads(sys.stdin.read())
+    try:
+        result = handle(job)
+    except Exception as e:
+        traceback.print_exc()
+        result = {"__worker_error__": f"{type(e).__name__}: {e}"[:600]}
+    from bench.results import dumps
+
+    channel.write(f"{PREFIX} result {dumps(result).replace(chr(10), ' ')}\n")
+    channel.flush()
+    return 0
+
+
+def load_codec(name: str, plugins: bool | None) -> Any:
+    """The codec ``name`` from the registry, checked usable (in the child)."""
+    from formats.registry import build_registry
+
+    codec = build_registry(plugins).codec(name)
+    codec.check_available()
+    return codec
+
+
+def codec_env(name: str, plugins: bool | None) -> tuple[dict[str, str] | None, str | None]:
+    """The codec's ``process_env`` (read in the parent without using the codec), or an error."""
+    from formats.registry import build_registry
+
+    try:
+        return dict(getattr(build_registry(plugins).codec(name), "process_env", {}) or {}), None
+    except Exception as e:
+        return None, f"{type(e).__name__}: {e}"
+
+
+def per_codec(module: str, codecs: Iterable[str], make_job: Callable[[str], dict], plugins: bool | None,
+              timeout_s: float, log: Callable[[str], None] = lambda m: None) -> list[tuple[str, Any, str | None]]:
+    """Run one child per codec, sequentially; ``[(codec, result or None, error or None)]``."""
+    out = []
+    for name in codecs:
+        env, err = codec_env(name, plugins)
+        if err is not None:
+            out.append((name, None, err))
+            continue
+        result, err = run_job(module, make_job(name), env, timeout_s)
+        if err is not None:
+            log(f"{module.rsplit('.', 1)[-1]}: {name}: {err}")
+        out.append((name, result, err))
+    return out
+
+
+def dump_payloads_for(payloads: list, out_dir: Path, tag: str) -> str:
+    """Pickle the run's payloads (values may hold bytes) where the children can read them."""
+    from bench.worker import dump_payloads
+
+    work = Path(out_dir) / ".work"
+    work.mkdir(parents=True, exist_ok=True)
+    path = work / f"{tag}-payloads.pkl"
+    dump_payloads(payloads, str(path))
+    return str(path)
+
+
+def payloads_by_name(path: str, names: list[str] | None = None) -> list:
+    """In the child: the payloads pickled by :func:`dump_payloads_for`, optionally only ``names``."""
+    from bench.worker import load_payloads
+
+    ps = load_payloads(path)
+    return ps if names is None else [p for p in ps if p.name in set(names)]
