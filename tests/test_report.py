@@ -322,20 +322,3 @@ def test_write_report(tmp_path, doc):
     assert paths["html"].name == "index.html" and paths["markdown"].name == "summary.md"
     assert paths["html"].read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert not [p for p in (tmp_path / "r").iterdir() if p.name.endswith(".tmp")]
-
-
-def test_reports_does_not_import_codecs():
-    import ast
-    from pathlib import Path
-
-    import reports
-
-    for f in Path(reports.__file__).parent.glob("*.py"):
-        for node in ast.walk(ast.parse(f.read_text())):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
-                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
-            for n in names:
-                assert not n.startswith(("formats", "payloads")) and n not in ("bench.runner", "bench.measure"), \
-                    f"{f.name} imports {n}"
-                if n.startswith("bench"):
-                    assert n == "bench.results", f"{f.name} imports {n}"
