@@ -13,7 +13,7 @@ which is what builds Python objects and ``bytes``). A C or Rust library that use
 directly for its own buffers (upb's arena, lxml/libxml2 trees, orjson's write buffer before the
 final ``bytes``) is under-reported: compare those codecs' numbers with care.
 
-Section data: ``{"rows": [{"codec", "payload", "encode_peak_bytes", "decode_peak_bytes",
+Section data: ``{"rows": [{"codec", "payload", "backend", "encode_peak_bytes", "decode_peak_bytes",
 "encoded_bytes", "error"}], "repeats", "errors", "notes", "duration_s"}``.
 """
 
@@ -31,7 +31,8 @@ NOTES = [
     "peak bytes allocated during one call (median of 3), measured with tracemalloc in a separate pass, "
     "never while timing; includes the returned object",
     "tracemalloc sees only Python-allocator memory: C/Rust libraries that call malloc directly (upb arenas, "
-    "libxml2 trees, internal write buffers) are under-reported",
+    "libxml2 trees, internal write buffers) are under-reported — e.g. protobuf/upb's decode keeps its message "
+    "in a upb arena, so its decode peak is close to nothing",
 ]
 
 
@@ -58,7 +59,7 @@ def measure_codec(codec: Any, payloads: list, repeats: int = REPEATS) -> list[di
 
     rows = []
     for p in payloads:
-        row: dict[str, Any] = {"codec": codec.name, "payload": p.name, "error": None}
+        row: dict[str, Any] = {"codec": codec.name, "payload": p.name, "backend": codec.backend(), "error": None}
         try:
             codec.check_schema(p.schema)
             prepared = codec.prepare(p.schema)
