@@ -82,6 +82,27 @@ def _row_view(r: dict, info: dict, front: set[str]) -> dict:
     }
 
 
+def _mark_ties(raw: list[dict], views: list[dict]) -> None:
+    """Mark, per op, the fastest codec and every codec not distinguishable from it: 95% CIs of the
+    medians overlap, or Mann–Whitney on the saved samples gives p >= 0.01 ("same speed within noise")."""
+    from bench.stats import ci_overlap, mann_whitney_p
+
+    for op in ("encode", "decode"):
+        timed = [(r[op], v) for r, v in zip(raw, views, strict=True)
+                 if r.get("status") == "ok" and v.get(op) and isinstance(r.get(op), dict)]
+        if len(timed) < 2:
+            continue
+        best, best_view = min(timed, key=lambda t: t[0]["median_ns"])
+        best_view[op]["fastest"] = True
+        for st, v in timed:
+            if v is best_view:
+                continue
+            overlap = isinstance(st.get("ci95_ns"), list) and isinstance(best.get("ci95_ns"), list) and ci_overlap(st, best)
+            xs, ys = st.get("samples_ns") or [], best.get("samples_ns") or []
+            same = overlap or (len(xs) >= 2 and len(ys) >= 2 and mann_whitney_p(xs, ys) >= 0.01)
+            v[op]["tie"] = bool(same)
+
+
 def _charts(doc: dict, payloads: list[str], codecs: list[str], slugs: dict[str, str]) -> dict:
     by = {(r.get("codec"), r.get("payload")): r for r in doc.get("rows", [])}
     out: dict[str, list[dict]] = {"size": [], "time": [], "scatter": [], "relative": []}
@@ -166,6 +187,7 @@ def _environment(doc: dict) -> list[tuple[str, str]]:
                 + (f", {env['cpu_freq_khz'] / 1e6:.2f} GHz at start" if env.get("cpu_freq_khz") else "")),
         ("memory", f"{mem / 2**30:.1f} GiB" if isinstance(mem, (int, float)) else "?"),
         ("load average at start", ", ".join(f"{x:.2f}" for x in env.get("load_average") or []) or "?"),
+        ("load average at end", ", ".join(f"{x:.2f}" for x in env.get("load_average_end") or []) or "?"),
         ("Python", " ".join(str(x) for x in (py.get("implementation"), py.get("version"), py.get("compiler")) if x)
          or "?"),
         ("git revision", (git.get("revision") or "unknown") + (" (uncommitted changes)" if git.get("dirty") else "")),
@@ -193,6 +215,7 @@ def build_view(doc: dict, with_charts: bool = True) -> dict:
     tables = []
     for p in payloads:
         rows = [_row_view(by[(c, p)], info.get(c, {}), set(fronts.get(p, []))) for c in codecs if (c, p) in by]
+        _mark_ties([by[(c, p)] for c in codecs if (c, p) in by], rows)
         pi = pinfo.get(p, {})
         tables.append({"payload": p, "slug": slugs[p], "rows": rows, "description": pi.get("description") or "",
                        "json_bytes": pi.get("json_bytes"), "notes": pi.get("notes") or []})

@@ -296,9 +296,11 @@ returned garbage, hung or crashed.{% endif %}</p>
 
 
 @section("calibration", "Timer calibration (harness vs bare loop)", order=30)
-def render_calibration(data: list, ctx: SectionContext) -> str:
+def render_calibration(data: list | dict, ctx: SectionContext) -> str:
+    data, notes = _rows_and_notes(data)
     items = [c for c in data if isinstance(c, dict)] if isinstance(data, list) else []
-    rows = [[(c.get("codec"), None), (c.get("payload"), None), (fmt_ns(c.get("harness_ns")), c.get("harness_ns")),
+    rows = [[(c.get("codec"), None), (c.get("payload"), None), (c.get("op") or "", None),
+             (fmt_ns(c.get("harness_ns")), c.get("harness_ns")),
              (fmt_ns(c.get("bare_ns")), c.get("bare_ns")),
              (fmt_ratio(c["ratio"]) if isinstance(c.get("ratio"), (int, float)) else "–", c.get("ratio"))]
             for c in items]
@@ -310,9 +312,9 @@ def render_calibration(data: list, ctx: SectionContext) -> str:
             sentence += " Ratios above 1.10× mean the figures above include noticeable harness overhead."
     else:
         sentence = "No calibration figures were recorded."
-    table = ctx.table([("codec", "text"), ("payload", "text"), ("harness median", "num"), ("bare loop median", "num"),
-                       ("ratio", "num")], rows)
-    return ctx.render("<p>{{ s }}</p>{{ t }}", s=sentence, t=table)
+    table = ctx.table([("codec", "text"), ("payload", "text"), ("op", "text"), ("harness median", "num"),
+                       ("bare loop median", "num"), ("ratio", "num")], rows)
+    return ctx.render("<p>{{ s }}</p>{{ t }}" + NOTES, s=sentence, t=table, notes=notes)
 
 
 @section("scaling", "Scaling with message count", order=40)
@@ -322,11 +324,24 @@ def render_scaling(data: dict, ctx: SectionContext) -> str:
     fig = ctx.chart("chart-scaling", svg, "Median time to encode / decode n messages, by n (both axes log "
                     "scale). A slope of 1 means linear cost; a flatter start shows fixed per-call overhead.")
     counts = data.get("counts") or []
-    return ctx.render("<p>Message counts measured: {{ counts | join(', ') }}.</p>{{ fig }}", counts=counts, fig=fig)
+    fits = [f for f in data.get("fits") or [] if isinstance(f, dict)]
+
+    def num(v, f):
+        return (f(v) if isinstance(v, (int, float)) else "–", v if isinstance(v, (int, float)) else None)
+
+    table = ctx.table([("codec", "text"), ("op", "text"), ("fixed cost per message", "num"), ("per record", "num"),
+                       ("per byte", "num"), ("worst relative residual", "num")],
+                      [[(f.get("codec"), None), (f.get("op"), None), num(f.get("fixed_ns"), fmt_ns),
+                        num(f.get("per_record_ns"), fmt_ns), num(f.get("per_byte_ns"), lambda v: f"{v:.3g} ns"),
+                        num(f.get("max_rel_residual"), lambda v: f"{100 * v:.0f} %")] for f in fits],
+                      "Least-squares fit time = fixed + per record × n (weighted by 1/time²)") if fits else ""
+    return ctx.render("<p>Message counts measured: {{ counts | join(', ') }}.</p>{{ fig }}{{ t }}" + NOTES,
+                      counts=counts, fig=fig, t=table, notes=[str(n) for n in data.get("notes") or []])
 
 
 @section("batches", "Batches of messages", order=50)
-def render_batches(data: list, ctx: SectionContext) -> str:
+def render_batches(data: list | dict, ctx: SectionContext) -> str:
+    data, notes = _rows_and_notes(data)
     items = [b for b in data if isinstance(b, dict)] if isinstance(data, list) else []
 
     def num(v, f):
@@ -335,17 +350,30 @@ def render_batches(data: list, ctx: SectionContext) -> str:
     rows = [[(b.get("codec"), None), (b.get("framing"), None), num(b.get("n"), fmt_int), num(b.get("bytes"), fmt_bytes),
              num(b.get("zstd_bytes"), fmt_bytes), num(b.get("encode_ns"), fmt_ns), num(b.get("decode_ns"), fmt_ns),
              num(b.get("mb_per_s"), lambda v: f"{v:,.1f}"), num(b.get("msgs_per_s"), fmt_int)] for b in items]
-    return ctx.table([("codec", "text"), ("framing", "text"), ("messages", "num"), ("bytes", "num"),
-                      ("zstd bytes", "num"), ("encode (batch)", "num"), ("decode (batch)", "num"),
-                      ("MB/s (enc+dec)", "num"), ("messages/s (enc+dec)", "num")], rows,
-                     "A batch of n messages framed in one buffer; times are per batch")
+    table = ctx.table([("codec", "text"), ("framing", "text"), ("messages", "num"), ("bytes", "num"),
+                       ("zstd bytes", "num"), ("encode (batch)", "num"), ("decode (batch)", "num"),
+                       ("MB/s (enc+dec)", "num"), ("messages/s (enc+dec)", "num")], rows,
+                      "A batch of n messages framed in one buffer; times are per batch")
+    return ctx.render("{{ t }}" + NOTES, t=table, notes=notes)
 
 
 @section("memory", "Peak memory", order=60)
-def render_memory(data: list, ctx: SectionContext) -> str:
+def render_memory(data: list | dict, ctx: SectionContext) -> str:
+    data, notes = _rows_and_notes(data)
     items = [m for m in data if isinstance(m, dict)] if isinstance(data, list) else []
     rows = [[(m.get("codec"), None), (m.get("payload"), None),
              (fmt_bytes(m.get("encode_peak_bytes")), m.get("encode_peak_bytes")),
              (fmt_bytes(m.get("decode_peak_bytes")), m.get("decode_peak_bytes"))] for m in items]
-    return ctx.table([("codec", "text"), ("payload", "text"), ("encode peak", "num"), ("decode peak", "num")], rows,
-                     "Peak memory allocated during one encode / decode (bytes)")
+    table = ctx.table([("codec", "text"), ("payload", "text"), ("encode peak", "num"), ("decode peak", "num")], rows,
+                      "Peak memory allocated during one encode / decode (bytes)")
+    return ctx.render("{{ t }}" + NOTES, t=table, notes=notes)
+
+
+NOTES = """{% if notes %}<ul class="hint">{% for n in notes %}<li>{{ n }}</li>{% endfor %}</ul>{% endif %}"""
+
+
+def _rows_and_notes(data: Any) -> tuple[Any, list[str]]:
+    """Sections produced by bench (calibration, batches, memory) are ``{"rows": [...], "notes": [...]}``."""
+    if isinstance(data, dict):
+        return data.get("rows") or [], [str(n) for n in data.get("notes") or []]
+    return data, []

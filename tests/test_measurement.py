@@ -271,3 +271,21 @@ def test_memory_section_numbers_are_positive(tmp_path: Path) -> None:
     # the encoded bytes object is alive at the peak
     assert all(r["encode_peak_bytes"] >= r["encoded_bytes"] for r in data["rows"])
     assert any("tracemalloc" in n for n in data["notes"])
+
+
+def test_report_marks_codecs_within_noise_of_the_fastest() -> None:
+    from reports.render import build_view
+
+    doc = _doc()
+    rng = random.Random(7)
+    doc["rows"] = [r for r in doc["rows"] if r["payload"] == "trip_request"]
+    doc["rows"][0]["encode"] = _stats(rng, 300.0)  # json/orjson
+    doc["rows"][1]["encode"] = _stats(rng, 301.0)  # protobuf/upb: the same within noise
+    doc["rows"].append({**doc["rows"][0], "codec": "slow/codec", "encode": _stats(rng, 600.0)})
+    doc["codecs"].append({"name": "slow/codec"})
+    rows = {r["codec"]: r for r in build_view(doc, with_charts=False)["tables"][0]["rows"]}
+    fastest = [c for c, r in rows.items() if r["encode"].get("fastest")]
+    assert len(fastest) == 1 and fastest[0] in ("json/orjson", "protobuf/upb")
+    other = "protobuf/upb" if fastest[0] == "json/orjson" else "json/orjson"
+    assert rows[other]["encode"].get("tie") is True
+    assert rows["slow/codec"]["encode"].get("tie") is False
