@@ -23,10 +23,11 @@ bench.overhead``): the harness median over a bare ``timeit`` loop of the same ca
 in one process. Measured on the shared 2-core machine (full plan, 4 alternations): 0.975–1.057
 over the six core codecs × trip_request/completed_trip × encode/decode, 23 of 24 within ±5%.
 The one outside is orjson encoding trip_request (~280 ns): 1.04–1.06 in repeated runs, the same
-with round_s 0.2, 1 or 2 ms and with pytest's capture off, so it is not per-round overhead (which
-the inner loop divides away) but a few ns of process-state/layout bias that also separates two
-bare loops in different processes (276 vs 293 ns seen). Settings therefore unchanged; see
-docs/measurement.md.
+with round_s 0.2, 1 or 2 ms and with pytest's capture off. A bare timeit loop run inside a
+pytest-benchmark test agrees with the harness within ~1%, so this is the execution context
+(a few ns of process-state/layout bias, which also separates two bare loops in different
+processes: 276 vs 293 ns seen), not harness overhead; no setting here changes it. Settings
+therefore unchanged; see docs/measurement.md.
 
 In tests, ``Plan(disabled=True)`` runs each callable once through pytest-benchmark's disabled
 mode (no timing), so the suite exercises the same path quickly.
