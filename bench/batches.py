@@ -287,9 +287,11 @@ def produce(ctx: Any) -> dict:
     """The ``batches`` section (``bench.runner.SectionContext``)."""
     from bench.subproc import per_codec
 
+    if ctx.plan.disabled:  # an untimed run (tests, sizes only) skips the extra measurements
+        return {"rows": [], "notes": ["not measured: untimed run"]}
     t0 = time.perf_counter()
-    n = N_QUICK if ctx.mode in ("quick", "untimed") else N_FULL
-    plan = Plan(disabled=True) if ctx.plan.disabled else batch_plan(ctx.mode)
+    n = N_QUICK if ctx.mode == "quick" else N_FULL
+    plan = batch_plan(ctx.mode)
     job = {"n": n, "plan": plan.to_json(), "plugins": ctx.plugins}
     rows, errors, extra = [], [], []
     for name, result, err in per_codec("bench.batches", ctx.codecs, lambda c: {**job, "codec": c}, ctx.plugins,

@@ -84,6 +84,8 @@ def produce(ctx: Any) -> dict:
     """The ``memory`` section (``bench.runner.SectionContext``)."""
     from bench.subproc import dump_payloads_for, per_codec
 
+    if ctx.plan.disabled:  # an untimed run (tests, sizes only) skips the extra measurements
+        return {"rows": [], "notes": ["not measured: untimed run"]}
     t0 = time.perf_counter()
     job = {"payloads_file": dump_payloads_for(ctx.payloads, ctx.out_dir, "memory"), "repeats": REPEATS,
            "plugins": ctx.plugins}

@@ -124,9 +124,11 @@ def produce(ctx: Any) -> dict:
     """The ``scaling`` section (``bench.runner.SectionContext``)."""
     from bench.subproc import per_codec
 
+    if ctx.plan.disabled:  # an untimed run (tests, sizes only) skips the extra measurements
+        return {"rows": [], "notes": ["not measured: untimed run"]}
     t0 = time.perf_counter()
-    counts = list(COUNTS_QUICK if ctx.mode in ("quick", "untimed") else COUNTS_FULL)
-    plan = Plan(disabled=True) if ctx.plan.disabled else sweep_plan(ctx.mode)
+    counts = list(COUNTS_QUICK if ctx.mode == "quick" else COUNTS_FULL)
+    plan = sweep_plan(ctx.mode)
     job = {"counts": counts, "plan": plan.to_json(), "plugins": ctx.plugins}
     series, sizes, errors, fits = [], [], [], []
     for name, result, err in per_codec("bench.scaling", ctx.codecs, lambda c: {**job, "codec": c}, ctx.plugins,
