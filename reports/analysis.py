@@ -18,6 +18,15 @@ DEFAULT_LINK_BPS = 1e9  # 1 Gbit/s
 SAFE_OUTCOMES = ("ok", "defaulted", "preserved-unknown")
 
 
+def evolution_cell_good(cell: dict) -> bool:
+    """Did the reader get what it ideally should? The producer's ``ideal`` flag when recorded (it
+    knows, e.g., that rejecting an unrepresentable value is right, and that an old reader dropping
+    a field it does not know is compatible); otherwise a usable-value outcome."""
+    if isinstance(cell.get("ideal"), bool):
+        return cell["ideal"]
+    return cell.get("outcome") in SAFE_OUTCOMES
+
+
 # ---------------------------------------------------------------------------------------------
 # formatting (shared by HTML, markdown and chart labels)
 
@@ -289,13 +298,14 @@ def evolution_scores(evo: dict) -> dict[str, dict]:
         outcome = cell.get("outcome")
         if outcome == "unsupported":
             continue
+        good = evolution_cell_good(cell)
         s["cells"] += 1
-        s["good"] += outcome in SAFE_OUTCOMES
+        s["good"] += good
         s["corrupted"] += outcome == "corrupted"
         s["error"] += outcome == "error"
-        if cell.get("scenario") in safe:
+        if cell.get("scenario") in safe and cell.get("direction") in ("backward", "forward"):
             s["safe_cells"] += 1
-            s["safe_good"] += outcome in SAFE_OUTCOMES
+            s["safe_good"] += good
     return out
 
 
@@ -307,14 +317,17 @@ def _evolution_rec(doc: dict) -> Recommendation | None:
     key, priority = "evolution", "Safest schema evolution"
     if not scores:
         return Recommendation(key, priority, None, "No evolution outcomes were recorded.")
-    ranked = sorted(scores.items(), key=lambda kv: (kv[1]["corrupted"], -kv[1]["good"] / kv[1]["cells"], kv[0]))
+    ranked = sorted(scores.items(), key=lambda kv: (
+        kv[1]["corrupted"], -kv[1]["safe_good"] / max(kv[1]["safe_cells"], 1), -kv[1]["good"] / kv[1]["cells"], kv[0]))
     codec, s = ranked[0]
-    summary = (f"usable value (ok, defaulted or unknown preserved) in {s['good']} of {s['cells']} "
-               f"evolution cells, {s['corrupted']} silently corrupted")
+    summary = ""
     if s["safe_cells"]:
-        summary += f"; {s['safe_good']} of {s['safe_cells']} on the compatible-by-design scenarios"
-    evidence = [f"{c}: {v['good']}/{v['cells']} usable, {v['corrupted']} corrupted, {v['error']} errors"
-                for c, v in ranked]
+        summary = (f"ideal outcome in {s['safe_good']} of {s['safe_cells']} backward/forward cells of the "
+                   "compatible-by-design changes; ")
+    summary += (f"ideal in {s['good']} of {s['cells']} evolution cells overall, "
+                f"{s['corrupted']} silently corrupted")
+    evidence = [f"{c}: safe changes {v['safe_good']}/{v['safe_cells']}, overall {v['good']}/{v['cells']} ideal, "
+                f"{v['corrupted']} corrupted, {v['error']} errors" for c, v in ranked]
     caveats = [f"{c} silently corrupts data in {v['corrupted']} cell{'s' if v['corrupted'] != 1 else ''}"
                for c, v in ranked if v["corrupted"]]
     return Recommendation(key, priority, codec, summary, evidence, caveats)

@@ -28,7 +28,7 @@ from markupsafe import Markup
 
 from reports import charts
 from reports.analysis import (
-    SAFE_OUTCOMES,
+    evolution_cell_good,
     fmt_bytes,
     fmt_int,
     fmt_ns,
@@ -186,19 +186,20 @@ def render_evolution(data: dict, ctx: SectionContext) -> str:
     grid = {(str(c.get("scenario")), str(c.get("codec")), str(c.get("direction"))): c for c in cells}
     safe = [s for s in scenarios if s[0] in set(data.get("safe_scenarios", []) or [])]
 
-    # plain-language summary
-    summary = []
-    if safe:
+    # plain-language summary: the producer's own sentences when it wrote them (it knows what each
+    # scenario's ideal outcome is), else derived here from the cells
+    summary = [str(x) for x in data.get("summary", []) if isinstance(x, str)]
+    if not summary and safe:
         good, bad = [], []
         for c in codecs:
-            outs = [grid.get((s[0], c, d), {}).get("outcome") for s in safe for d in directions]
-            outs = [o for o in outs if o is not None]
-            (good if outs and all(o in SAFE_OUTCOMES for o in outs) else bad).append(c)
-        summary.append(f"On the scenarios meant to be compatible ({_names([s[1] for s in safe])}), these codecs return a usable value "
-                        f"(ok, defaulted, or unknown data preserved) in every direction: {_names(good)}.")
+            cs = [grid.get((s[0], c, d)) for s in safe for d in ("backward", "forward")]
+            cs = [x for x in cs if x is not None]
+            (good if cs and all(evolution_cell_good(x) for x in cs) else bad).append(c)
+        summary.append(f"Full backward and forward compatibility on the scenarios meant to be compatible "
+                       f"({_names([s[1] for s in safe])}): {_names(good) if good else 'none'}.")
         if bad:
-            summary.append(f"These do not, on at least one of them: {_names(bad)}.")
-    else:
+            summary.append(f"Not ideal on at least one of them: {_names(bad)}.")
+    elif not summary:
         summary.append("The results do not mark any scenario as compatible-by-design, so there is no "
                        "'safe changes' verdict; read the matrices below.")
     corrupted = [c for c in cells if c.get("outcome") == "corrupted"]
