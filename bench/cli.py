@@ -200,40 +200,29 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from formats.registry import build_registry
-
-    registry = build_registry(False if args.no_plugins else None)
-    describe = getattr(sys.modules.get("formats.registry"), "describe_entries", None)
-    if describe is not None:
-        rows = describe(registry)
-    else:
-        rows = []
-        for e in registry.entries():
-            try:
-                c = e.codec()
-                c.check_available()
-                rows.append({"name": e.name, "source": e.source, "library": f"{c.library} {c.library_version()}",
-                             "backend": c.backend(), "usable": "yes"})
-            except Exception as ex:
-                rows.append({"name": e.name, "source": e.source, "library": "", "backend": "", "usable": str(ex)})
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="codecs")
-    cols = list(rows[0]) if rows else ["name"]
-    for col in cols:
-        table.add_column(col)
-    for r in rows:
-        table.add_row(*[str(r.get(c, "")) for c in cols])
-    Console().print(table)
+    from formats.registry import build_registry, describe_entries
     from payloads.catalog import builtin_payloads
 
-    pt = Table(title="built-in payloads")
-    pt.add_column("name")
-    pt.add_column("description")
+    rows = describe_entries(build_registry(False if args.no_plugins else None))
+    console = Console()
+    if not console.is_terminal:  # piped: wide enough that no cell wraps, so lines stay greppable
+        console = Console(width=240)
+    table = Table(title="codecs", title_justify="left")
+    cols = list(rows[0]) if rows else ["name"]
+    for col in cols:
+        table.add_column(col, no_wrap=col in ("name", "source", "usable"), overflow="fold")
+    for r in rows:
+        table.add_row(*[str(r.get(c, "")) for c in cols])
+    console.print(table)
+    pt = Table(title="built-in payloads", title_justify="left")
+    pt.add_column("name", no_wrap=True)
+    pt.add_column("description", overflow="fold")
     for p in builtin_payloads():
         pt.add_row(p.name, p.description)
-    Console().print(pt)
+    console.print(pt)
     return 0
 
 
