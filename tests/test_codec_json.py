@@ -8,6 +8,7 @@ import json
 import jsonschema
 import orjson
 import pytest
+from schemas import ALL, all_value, roundtrip
 
 from formats.api import SchemaText, UnsupportedSchema
 from formats.json_orjson import JsonSchemaViolation, OrjsonCodec
@@ -16,94 +17,19 @@ from formats.registry import build_registry
 from payloads.model import (
     BOOL,
     BYTES,
-    FLOAT32,
     FLOAT64,
     INT32,
     INT32_MAX,
-    INT32_MIN,
     INT64,
-    INT64_MAX,
     INT64_MIN,
     STRING,
     TIMESTAMP,
-    EnumType,
     Field,
-    ListType,
-    MapType,
     Record,
     SchemaMismatch,
     differences,
     normalize,
 )
-
-# ---- test schemas (hand-built; each codec test file has its own copy so the files stay independent)
-COLOR = EnumType("Color", ("RED", "GREEN", "BLUE"), default="RED")
-POINT = Record("Point", (Field("lat", FLOAT64, 1), Field("lon", FLOAT64, 2), Field("t", TIMESTAMP, 3)))
-INNER = Record("Inner", (Field("name", STRING, 1), Field("note", STRING, 2, optional=True)))
-ALL = Record(
-    "AllKinds",
-    (
-        Field("b", BOOL, 1),
-        Field("i32", INT32, 2),
-        Field("i64", INT64, 3),
-        Field("f32", FLOAT32, 4),
-        Field("f64", FLOAT64, 5),
-        Field("s", STRING, 6),
-        Field("raw", BYTES, 7),
-        Field("ts", TIMESTAMP, 8),
-        Field("color", COLOR, 9),
-        Field("tags", ListType(STRING), 10),
-        Field("attrs", MapType(INT64), 11),
-        Field("inner", INNER, 12),
-        Field("opt_set", INT32, 13, optional=True),
-        Field("opt_unset", STRING, 14, optional=True),
-        Field("route", ListType(POINT), 15),
-        Field("empty_list", ListType(INT32), 16),
-        Field("empty_map", MapType(STRING), 17),
-        Field("by_name", MapType(INNER), 18),
-        Field("colors", ListType(COLOR), 19),
-        Field("opt_rec", INNER, 20, optional=True),
-        Field("nested", ListType(ListType(FLOAT32)), 21),
-        Field("fmap", MapType(ListType(BYTES)), 22),
-        Field("opt_list", ListType(INT64), 23, optional=True),
-        Field("f32_list", ListType(FLOAT32), 24),
-    ),
-)
-
-
-def all_value(**changes):
-    v = {
-        "b": True,
-        "i32": INT32_MIN,
-        "i64": INT64_MAX,
-        "f32": 0.1,
-        "f64": 0.1,
-        "s": "héllo <&>\"' ]]> \u2603 \U0001f695 \t\n end",
-        "raw": bytes(range(256)),
-        "ts": 1_700_000_000_123_456,
-        "color": "BLUE",
-        "tags": ["a", "", "b c", "  "],
-        "attrs": {"x": INT64_MIN, "y": 0, "ü <&>": INT64_MAX},
-        "inner": {"name": "n", "note": "x"},
-        "opt_set": INT32_MAX,
-        "route": [{"lat": 1e300, "lon": -0.0, "t": 0}, {"lat": 5e-324, "lon": 1.7976931348623157e308, "t": -1}],
-        "empty_list": [],
-        "empty_map": {},
-        "by_name": {"k": {"name": "q"}, "": {"name": "", "note": ""}},
-        "colors": ["RED", "GREEN"],
-        "nested": [[1.5, -0.0], []],
-        "fmap": {"a": [b"", b"\x00\xff"]},
-        "f32_list": [3.4028234663852886e38, -1e-45, 16777217.0],
-    }
-    v.update(changes)
-    return v
-
-
-def roundtrip(prepared, value):
-    native = prepared.to_native(value)
-    data = prepared.encode(native)
-    assert isinstance(data, bytes)
-    return data, prepared.from_native(prepared.decode(data))
 
 
 @pytest.fixture(scope="module")

@@ -10,18 +10,16 @@ import pytest
 
 pytest.importorskip("google.protobuf")
 
+from schemas import everything, everything_flipped, everything_value  # noqa: E402
+
 from formats import proto_schema  # noqa: E402
 from formats.api import UnsupportedSchema  # noqa: E402
 from formats.protobuf_upb import UpbCodec  # noqa: E402
 from payloads.model import (  # noqa: E402
     BOOL,
-    BYTES,
-    FLOAT32,
-    FLOAT64,
     INT32,
     INT64,
     STRING,
-    TIMESTAMP,
     EnumType,
     Field,
     ListType,
@@ -33,57 +31,11 @@ from payloads.model import (  # noqa: E402
 )
 
 STATUS = EnumType("TripStatus", ("REQUESTED", "ACCEPTED", "UNSPECIFIED", "END"))
-POINT = Record("Point", (Field("lat", FLOAT64, 1), Field("lon", FLOAT64, 2), Field("acc", FLOAT32, 3, optional=True)))
-STOP = Record("Stop", (Field("name", STRING, 1), Field("at", POINT, 2), Field("eta", TIMESTAMP, 3, optional=True)))
-EVERYTHING = Record(
-    "Everything",
-    (
-        Field("flag", BOOL, 1),
-        Field("i32", INT32, 2),
-        Field("i64", INT64, 3),
-        Field("f32", FLOAT32, 4),
-        Field("f64", FLOAT64, 5),
-        Field("text", STRING, 6),
-        Field("blob", BYTES, 7),
-        Field("ts", TIMESTAMP, 8),
-        Field("status", STATUS, 9),
-        Field("tags", ListType(STRING), 10),
-        Field("attrs", MapType(INT64), 11),
-        Field("pickup", POINT, 12),
-        Field("stops", ListType(STOP), 13),
-        Field("opt_i32", INT32, 14, optional=True),
-        Field("opt_text", STRING, 15, optional=True),
-        Field("opt_point", POINT, 16, optional=True),
-        Field("opt_status", STATUS, 17, optional=True),
-        Field("opt_list", ListType(INT32), 18, optional=True),
-        Field("opt_map", MapType(STRING), 19, optional=True),
-        Field("grid", ListType(ListType(INT32)), 20),
-        Field("groups", MapType(ListType(STOP)), 21),
-        Field("from", STRING, 22),  # a Python keyword as a field name
-        Field("statuses", ListType(STATUS), 23),
-        Field("by_name", MapType(POINT), 24),
-        Field("list_of_maps", ListType(MapType(BOOL)), 25),
-        Field("opt_bool", BOOL, 26, optional=True),
-    ),
+EVERYTHING = everything(STATUS, Field("list_of_maps", ListType(MapType(BOOL)), 25))
+VALUE = everything_value(
+    opt_status="REQUESTED", statuses=["ACCEPTED", "UNSPECIFIED"], field_25={"list_of_maps": [{"a": True}, {}]}
 )
-PT = {"lat": 52.5, "lon": 13.4, "acc": 1.5}
-VALUE = {
-    "flag": True, "i32": -(2**31), "i64": 2**63 - 1, "f32": 0.1, "f64": -1e300, "text": "héllo ☃ 🚕 \x00",
-    "blob": b"\x00\xff\x80", "ts": 1_700_000_000_123_456, "status": "END", "tags": ["a", ""],
-    "attrs": {"min": -(2**63), "zero": 0, "ü": 1}, "pickup": PT,
-    "stops": [{"name": "A", "at": PT, "eta": 5}, {"name": "B", "at": {"lat": 0.0, "lon": -0.0}}],
-    "opt_i32": 0, "opt_text": None, "opt_point": None, "opt_status": "REQUESTED", "opt_list": [], "opt_map": None,
-    "grid": [[1, 2], [], [3]], "groups": {"g": [{"name": "C", "at": PT}], "empty": []}, "from": "x",
-    "statuses": ["ACCEPTED", "UNSPECIFIED"], "by_name": {"p": PT}, "list_of_maps": [{"a": True}, {}],
-    "opt_bool": False,
-}
-# the other side of every optional: set where VALUE leaves it unset and vice versa, extremes flipped
-VALUE2 = dict(
-    VALUE, flag=False, i32=2**31 - 1, i64=-(2**63), f32=float("inf"), f64=float("nan"), text="", blob=b"",
-    opt_i32=None, opt_text="ß", opt_point={"lat": -1.0, "lon": 1e-300}, opt_status=None, opt_list=None,
-    opt_map={"k": "v", "": ""}, opt_bool=None, tags=[], attrs={}, stops=[], grid=[], groups={}, by_name={},
-    list_of_maps=[], statuses=[],
-)
+VALUE2 = everything_flipped(VALUE, f32=float("inf"), field_25={"list_of_maps": []})
 
 
 @pytest.fixture(scope="module")

@@ -9,20 +9,17 @@ import pytest
 
 pytest.importorskip("thriftpy2")
 
+from schemas import everything, everything_flipped, everything_value  # noqa: E402
+
 from formats import thrift_schema  # noqa: E402
 from formats.thrift_thriftpy2 import ThriftBinaryCodec, ThriftCompactCodec  # noqa: E402
 from payloads.model import (  # noqa: E402
     BOOL,
-    BYTES,
-    FLOAT32,
-    FLOAT64,
     INT32,
     INT64,
     STRING,
-    TIMESTAMP,
     EnumType,
     Field,
-    ListType,
     MapType,
     Record,
     SchemaMismatch,
@@ -31,56 +28,12 @@ from payloads.model import (  # noqa: E402
 )
 
 STATUS = EnumType("TripStatus", ("REQUESTED", "ACCEPTED", "BEGIN", "END"))  # BEGIN/END: reserved in thriftpy2
-POINT = Record("Point", (Field("lat", FLOAT64, 1), Field("lon", FLOAT64, 2), Field("acc", FLOAT32, 3, optional=True)))
-STOP = Record("Stop", (Field("name", STRING, 1), Field("at", POINT, 2), Field("eta", TIMESTAMP, 3, optional=True)))
-EVERYTHING = Record(
-    "Everything",
-    (
-        Field("flag", BOOL, 1),
-        Field("i32", INT32, 2),
-        Field("i64", INT64, 3),
-        Field("f32", FLOAT32, 4),
-        Field("f64", FLOAT64, 5),
-        Field("text", STRING, 6),
-        Field("blob", BYTES, 7),
-        Field("ts", TIMESTAMP, 8),
-        Field("status", STATUS, 9),
-        Field("tags", ListType(STRING), 10),
-        Field("attrs", MapType(INT64), 11),
-        Field("pickup", POINT, 12),
-        Field("stops", ListType(STOP), 13),
-        Field("opt_i32", INT32, 14, optional=True),
-        Field("opt_text", STRING, 15, optional=True),
-        Field("opt_point", POINT, 16, optional=True),
-        Field("opt_status", STATUS, 17, optional=True),
-        Field("opt_list", ListType(INT32), 18, optional=True),
-        Field("opt_map", MapType(STRING), 19, optional=True),
-        Field("grid", ListType(ListType(INT32)), 20),
-        Field("groups", MapType(ListType(STOP)), 21),
-        Field("from", STRING, 22),  # reserved in thriftpy2 and a Python keyword
-        Field("statuses", ListType(STATUS), 23),
-        Field("by_name", MapType(POINT), 24),
-        Field("read", MapType(MapType(BOOL)), 25),  # would shadow the struct's read() method
-        Field("opt_bool", BOOL, 26, optional=True),
-    ),
+# "read" would shadow the struct's read() method
+EVERYTHING = everything(STATUS, Field("read", MapType(MapType(BOOL)), 25))
+VALUE = everything_value(
+    opt_status="BEGIN", statuses=["ACCEPTED", "REQUESTED"], field_25={"read": {"a": {"x": True}, "b": {}}}
 )
-PT = {"lat": 52.5, "lon": 13.4, "acc": 1.5}
-VALUE = {
-    "flag": True, "i32": -(2**31), "i64": 2**63 - 1, "f32": 0.1, "f64": -1e300, "text": "héllo ☃ 🚕 \x00",
-    "blob": b"\x00\xff\x80", "ts": 1_700_000_000_123_456, "status": "END", "tags": ["a", ""],
-    "attrs": {"min": -(2**63), "zero": 0, "ü": 1}, "pickup": PT,
-    "stops": [{"name": "A", "at": PT, "eta": 5}, {"name": "B", "at": {"lat": 0.0, "lon": -0.0}}],
-    "opt_i32": 0, "opt_text": None, "opt_point": None, "opt_status": "BEGIN", "opt_list": [], "opt_map": None,
-    "grid": [[1, 2], [], [3]], "groups": {"g": [{"name": "C", "at": PT}], "empty": []}, "from": "x",
-    "statuses": ["ACCEPTED", "REQUESTED"], "by_name": {"p": PT}, "read": {"a": {"x": True}, "b": {}},
-    "opt_bool": False,
-}
-VALUE2 = dict(
-    VALUE, flag=False, i32=2**31 - 1, i64=-(2**63), f32=float("-inf"), f64=float("nan"), text="", blob=b"",
-    opt_i32=None, opt_text="ß", opt_point={"lat": -1.0, "lon": 1e-300}, opt_status=None, opt_list=None,
-    opt_map={"k": "v", "": ""}, opt_bool=None, tags=[], attrs={}, stops=[], grid=[], groups={}, by_name={},
-    read={}, statuses=[],
-)
+VALUE2 = everything_flipped(VALUE, f32=float("-inf"), field_25={"read": {}})
 CODECS = [ThriftBinaryCodec(), ThriftCompactCodec()]
 IDS = [c.name for c in CODECS]
 
