@@ -34,6 +34,18 @@ from typing import Any
 
 from formats.api import ALL_TYPE_KINDS, Capabilities, Codec, SchemaText, SimplePrepared, UnsupportedSchema
 from formats.json_schema import NON_FINITE, json_schema, schema_text
+from formats.native_convert import (
+    POLICIES,
+    Conv,
+    check_bool,
+    check_policy,
+    check_string,
+    enum_from,
+    fail,
+    nest,
+    record_from,
+)
+from formats.native_convert import make_to_native as _make_to_native
 from payloads.model import (
     INT32_MAX,
     INT32_MIN,
@@ -46,20 +58,11 @@ from payloads.model import (
     Record,
     SchemaMismatch,
     Type,
-    normalize,
 )
-
-POLICIES = ("tolerant", "strict")
-Conv = Callable[[Any], Any]
-_MISSING: Any = object()
 
 
 class JsonSchemaViolation(ValueError):
     """A strict reader got a document its JSON Schema rejects."""
-
-
-def _identity(v: Any) -> Any:
-    return v
 
 
 # ------------------------------------------------------------------------------------------------
@@ -78,73 +81,29 @@ def _float_to(x: float) -> Any:
     return "NaN" if x != x else ("Infinity" if x > 0 else "-Infinity")
 
 
-def _to(t: Type) -> Conv | None:
-    """A converter for values of ``t``, or None when they are JSON-ready as they are."""
-    if isinstance(t, Primitive):
-        if t.kind == "bytes":
-            return _bytes_to
-        if t.kind in ("float32", "float64"):
-            return _float_to
-        return None
-    if isinstance(t, EnumType):
-        return None
-    if isinstance(t, ListType):
-        inner = _to(t.items)
-        if inner is None:
-            return None
-        return lambda v: [inner(x) for x in v]
-    if isinstance(t, MapType):
-        inner = _to(t.values)
-        if inner is None:
-            return None
-        return lambda v: {k: inner(x) for k, x in v.items()}
-    if isinstance(t, Record):
-        convs = tuple((f.name, c) for f in t.fields if (c := _to(f.type)) is not None)
-        if not convs:
-            return None
-
-        def record(v: dict) -> dict:
-            out = v.copy()
-            for name, c in convs:
-                x = out.get(name)
-                if x is not None:
-                    out[name] = c(x)
-            return out
-
-        return record
-    raise UnsupportedSchema(f"json/orjson: unknown schema type {t!r}")
-
-
 def make_to_native(schema: Record) -> Conv:
-    return _to(schema) or _identity
+    try:
+        return _make_to_native(schema, _bytes_to, _float_to)
+    except TypeError as e:  # a schema type the model does not have
+        raise UnsupportedSchema(f"json/orjson: {e}") from None
 
 
 # ------------------------------------------------------------------------------------------------
 # native -> model (reader-schema guided, type-checked)
 
 
-def _fail(what: str, x: Any) -> SchemaMismatch:
-    return SchemaMismatch("", f"expected {what}, got {type(x).__name__} {x!r:.60}")
-
-
 def _from(t: Type, tolerant: bool) -> Conv:
     if isinstance(t, Primitive):
         k = t.kind
         if k == "bool":
-
-            def boolean(x: Any) -> bool:
-                if x is True or x is False:
-                    return x
-                raise _fail("bool", x)
-
-            return boolean
+            return check_bool
         if k in ("int32", "int64", "timestamp"):
             lo, hi = (INT32_MIN, INT32_MAX) if k == "int32" else (INT64_MIN, INT64_MAX)
 
             def integer(x: Any) -> int:
                 if type(x) is int and lo <= x <= hi:
                     return x
-                raise _fail(f"{k} (an integer in [{lo}, {hi}])", x)
+                raise fail(f"{k} (an integer in [{lo}, {hi}])", x)
 
             return integer
         if k in ("float32", "float64"):
@@ -157,23 +116,17 @@ def _from(t: Type, tolerant: bool) -> Conv:
                     return float(x)
                 if tx is str and x in NON_FINITE:
                     return float(x)
-                raise _fail(k, x)
+                raise fail(k, x)
 
             return floating
         if k == "string":
-
-            def string(x: Any) -> str:
-                if type(x) is str:
-                    return x
-                raise _fail("string", x)
-
-            return string
+            return check_string
         if k == "bytes":
             b64decode = base64.b64decode
 
             def raw(x: Any) -> bytes:
                 if type(x) is not str:
-                    raise _fail("base64 text", x)
+                    raise fail("base64 text", x)
                 try:
                     return b64decode(x, validate=True)
                 except binascii.Error as e:
@@ -182,21 +135,13 @@ def _from(t: Type, tolerant: bool) -> Conv:
             return raw
         raise UnsupportedSchema(f"json/orjson: unknown primitive {k!r}")
     if isinstance(t, EnumType):
-        symbols = frozenset(t.symbols)
-        ename = t.name
-
-        def enum(x: Any) -> str:
-            if type(x) is str and x in symbols:
-                return x
-            raise _fail(f"a symbol of enum {ename}", x)
-
-        return enum
+        return enum_from(t)
     if isinstance(t, ListType):
         inner = _from(t.items, tolerant)
 
         def lst(v: Any) -> list:
             if type(v) is not list:
-                raise _fail("a list", v)
+                raise fail("a list", v)
             try:
                 return [inner(x) for x in v]
             except SchemaMismatch:
@@ -204,7 +149,7 @@ def _from(t: Type, tolerant: bool) -> Conv:
                     try:
                         inner(x)
                     except SchemaMismatch as e:
-                        raise _nest(f"[{i}]", e) from None
+                        raise nest(f"[{i}]", e) from None
                 raise
 
         return lst
@@ -213,13 +158,13 @@ def _from(t: Type, tolerant: bool) -> Conv:
 
         def mp(v: Any) -> dict:
             if type(v) is not dict:
-                raise _fail("a map", v)
+                raise fail("a map", v)
             out = {}
             for k, x in v.items():
                 try:
                     out[k] = inner(x)
                 except SchemaMismatch as e:
-                    raise _nest(f"[{k!r}]", e) from None
+                    raise nest(f"[{k!r}]", e) from None
             return out
 
         return mp
@@ -228,49 +173,9 @@ def _from(t: Type, tolerant: bool) -> Conv:
     raise UnsupportedSchema(f"json/orjson: unknown schema type {t!r}")
 
 
-def _nest(prefix: str, e: SchemaMismatch) -> SchemaMismatch:
-    sub = e.path if e.path != "<root>" else ""
-    sep = "." if sub and not sub.startswith("[") else ""
-    return SchemaMismatch(f"{prefix}{sep}{sub}", e.reason)
-
-
 def _record(t: Record, tolerant: bool) -> Conv:
-    specs = []
-    for f in t.fields:
-        default = normalize(f.type, f.default) if (f.optional and f.has_default) else None
-        aliases = f.aliases if tolerant else ()
-        specs.append((f.name, aliases, f.optional, default, _from(f.type, tolerant)))
-    specs_t = tuple(specs)
-    rname = t.name
-    known = frozenset(f.name for f in t.fields)
-
-    def record(v: Any) -> dict:
-        if type(v) is not dict:
-            raise _fail(f"record {rname} (an object)", v)
-        if not tolerant:
-            for k in v:
-                if k not in known:
-                    raise SchemaMismatch(str(k), f"field not in record {rname} (strict reader)")
-        out = {}
-        for name, aliases, optional, default, conv in specs_t:
-            x = v.get(name, _MISSING)
-            if x is _MISSING and aliases:
-                for a in aliases:
-                    x = v.get(a, _MISSING)
-                    if x is not _MISSING:
-                        break
-            if x is _MISSING or x is None:
-                if optional:
-                    out[name] = default if x is _MISSING else None
-                    continue
-                raise SchemaMismatch(name, "required field is missing" if x is _MISSING else "required field is null")
-            try:
-                out[name] = conv(x)
-            except SchemaMismatch as e:
-                raise _nest(name, e) from None
-        return out
-
-    return record
+    # a strict reader matches fields by name only, as its JSON Schema does
+    return record_from(t, lambda ft: _from(ft, tolerant), not tolerant, strict_aliases=False, noun="an object")
 
 
 def make_from_native(reader: Record, policy: str = "tolerant") -> Conv:
@@ -313,9 +218,7 @@ class OrjsonCodec(Codec):
         reader = reader_schema or schema
         if reader_schema is not None:
             self.check_schema(reader_schema)
-        pol = policy or "tolerant"
-        if pol not in POLICIES:
-            raise UnsupportedSchema(f"{self.name}: unknown reader policy {pol!r}; use one of {', '.join(POLICIES)}")
+        pol = check_policy(self.name, policy)
         decode: Callable[[bytes], Any] = orjson.loads
         if pol == "strict":
             decode = _strict_decoder(reader, orjson.loads)

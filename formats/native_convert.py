@@ -1,10 +1,12 @@
 """Schema-driven conversions for codecs whose native form is plain Python (dicts and lists).
 
-Used by the schemaless extras (json/stdlib, msgpack/msgpack, cbor/cbor2, bson/pymongo). The
-converters are built once per schema at ``prepare`` time:
+Used by the schemaless extras (json/stdlib, msgpack/msgpack, cbor/cbor2, bson/pymongo); json/orjson
+builds its converters from the same pieces (:func:`make_to_native`, :func:`record_from`, the leaf
+checks) with its own numbers, bytes and lists. The converters are built once per schema at
+``prepare`` time:
 
 - :func:`make_to_native` rewrites only what the format cannot carry as is (bytes -> base64 text for
-  JSON); when nothing needs rewriting it is the identity and costs nothing.
+  JSON, non-finite floats for json/orjson); when nothing needs rewriting it is the identity and costs nothing.
 - :func:`make_from_native` rebuilds the common model's canonical value from what the library
   decoded, following the *reader* schema: fields in schema order, missing optional fields -> their
   default or ``None``, int subclasses (BSON's ``Int64``) -> ``int``, ints in float fields -> float,
@@ -40,7 +42,7 @@ _MISSING: Any = object()
 POLICIES = ("tolerant", "strict")
 
 
-def _identity(v: Any) -> Any:
+def identity(v: Any) -> Any:
     return v
 
 
@@ -57,36 +59,43 @@ def check_policy(codec: str, policy: str | None) -> str:
 # model -> native
 
 
-def make_to_native(schema: Type, bytes_to: Conv | None = None) -> Conv:
-    """A function model value -> native value that applies ``bytes_to`` to every bytes value."""
-    if bytes_to is None:
-        return _identity
-    conv = _to(schema, bytes_to)
-    return conv or _identity
+def make_to_native(schema: Type, bytes_to: Conv | None = None, float_to: Conv | None = None) -> Conv:
+    """A function model value -> native value that applies ``bytes_to`` to every bytes value and
+    ``float_to`` to every float32/float64 value; only the parts of the schema that hold one are
+    touched, and with nothing to rewrite it is :func:`identity`."""
+    if bytes_to is None and float_to is None:
+        return identity
+    conv = _to(schema, bytes_to, float_to)
+    return conv or identity
 
 
-def _to(t: Type, bytes_to: Conv) -> Conv | None:
+def _to(t: Type, bytes_to: Conv | None, float_to: Conv | None) -> Conv | None:
+    """A converter for values of ``t``, or None when they need no rewriting."""
     if isinstance(t, Primitive):
-        return bytes_to if t.kind == "bytes" else None
+        if t.kind == "bytes":
+            return bytes_to
+        if t.kind in ("float32", "float64"):
+            return float_to
+        return None
     if isinstance(t, EnumType):
         return None
     if isinstance(t, ListType):
-        inner = _to(t.items, bytes_to)
+        inner = _to(t.items, bytes_to, float_to)
         if inner is None:
             return None
         return lambda v: [inner(x) for x in v]
     if isinstance(t, MapType):
-        inner = _to(t.values, bytes_to)
+        inner = _to(t.values, bytes_to, float_to)
         if inner is None:
             return None
         return lambda v: {k: inner(x) for k, x in v.items()}
     if isinstance(t, Record):
-        convs = [(f.name, c) for f in t.fields if (c := _to(f.type, bytes_to)) is not None]
+        convs = tuple((f.name, c) for f in t.fields if (c := _to(f.type, bytes_to, float_to)) is not None)
         if not convs:
             return None
 
         def record(v: dict) -> dict:
-            out = dict(v)
+            out = v.copy()
             for name, c in convs:
                 x = out.get(name)
                 if x is not None:
@@ -102,32 +111,58 @@ def _to(t: Type, bytes_to: Conv) -> Conv | None:
 
 
 def make_from_native(schema: Type, policy: str = "tolerant", bytes_from: Conv | None = None) -> Conv:
-    """A function native value -> canonical model value (see the module docstring)."""
+    """A function native value -> canonical model value (see the module docstring). A strict
+    reader still finds fields under their aliases (and does not count an alias as unknown)."""
     return _from(schema, policy == "strict", bytes_from)
 
 
-def _fail(what: str, x: Any) -> SchemaMismatch:
+def fail(what: str, x: Any) -> SchemaMismatch:
     return SchemaMismatch("", f"expected {what}, got {type(x).__name__} {x!r:.60}")
+
+
+def nest(prefix: str, e: SchemaMismatch) -> SchemaMismatch:
+    """``e`` one level down: its path below ``prefix`` (a field name or ``[index]``)."""
+    sub = e.path if e.path != "<root>" else ""
+    sep = "." if sub and not sub.startswith("[") else ""
+    return SchemaMismatch(f"{prefix}{sep}{sub}", e.reason)
+
+
+def check_bool(x: Any) -> bool:
+    if x is True or x is False:
+        return x
+    raise fail("bool", x)
+
+
+def check_string(x: Any) -> str:
+    if type(x) is str:
+        return x
+    raise fail("string", x)
+
+
+def enum_from(t: EnumType) -> Conv:
+    symbols = frozenset(t.symbols)
+    name = t.name
+
+    def enum(x: Any) -> str:
+        if type(x) is str and x in symbols:
+            return x
+        raise fail(f"a symbol of enum {name}", x)
+
+    return enum
 
 
 def _from(t: Type, strict: bool, bytes_from: Conv | None) -> Conv:
     if isinstance(t, Primitive):
         k = t.kind
         if k == "bool":
-
-            def boolean(x: Any) -> bool:
-                if x is True or x is False:
-                    return x
-                raise _fail("bool", x)
-
-            return boolean
+            return check_bool
         if k in ("int32", "int64", "timestamp"):
             lo, hi = (INT32_MIN, INT32_MAX) if k == "int32" else (INT64_MIN, INT64_MAX)
 
             def integer(x: Any) -> int:
                 if type(x) is not int:
                     if not isinstance(x, int) or isinstance(x, bool):
-                        raise _fail(k, x)
+                        raise fail(k, x)
                     x = int(x)
                 if lo <= x <= hi:
                     return x
@@ -141,17 +176,11 @@ def _from(t: Type, strict: bool, bytes_from: Conv | None) -> Conv:
                     return x
                 if isinstance(x, (int, float)) and not isinstance(x, bool):
                     return float(x)
-                raise _fail(k, x)
+                raise fail(k, x)
 
             return floating
         if k == "string":
-
-            def string(x: Any) -> str:
-                if type(x) is str:
-                    return x
-                raise _fail("string", x)
-
-            return string
+            return check_string
         if k == "bytes":
             if bytes_from is not None:
                 return bytes_from
@@ -161,20 +190,12 @@ def _from(t: Type, strict: bool, bytes_from: Conv | None) -> Conv:
                     return x
                 if isinstance(x, (bytes, bytearray, memoryview)):
                     return bytes(x)
-                raise _fail("bytes", x)
+                raise fail("bytes", x)
 
             return raw
         raise TypeError(f"unknown primitive {k}")
     if isinstance(t, EnumType):
-        symbols = frozenset(t.symbols)
-        name = t.name
-
-        def enum(x: Any) -> str:
-            if type(x) is str and x in symbols:
-                return x
-            raise _fail(f"a symbol of enum {name}", x)
-
-        return enum
+        return enum_from(t)
     if isinstance(t, ListType):
         inner = _from(t.items, strict, bytes_from)
 
@@ -183,7 +204,7 @@ def _from(t: Type, strict: bool, bytes_from: Conv | None) -> Conv:
                 if isinstance(v, tuple):
                     v = list(v)
                 else:
-                    raise _fail("a list", v)
+                    raise fail("a list", v)
             return [inner(x) for x in v]
 
         return lst
@@ -192,37 +213,51 @@ def _from(t: Type, strict: bool, bytes_from: Conv | None) -> Conv:
 
         def mp(v: Any) -> dict:
             if type(v) is not dict:
-                raise _fail("a map", v)
+                raise fail("a map", v)
             out = {}
             for k, x in v.items():
                 if type(k) is not str:
-                    raise _fail("a string map key", k)
+                    raise fail("a string map key", k)
                 out[k] = inner(x)
             return out
 
         return mp
     if isinstance(t, Record):
-        return _record(t, strict, bytes_from)
+        return record_from(t, lambda ft: _from(ft, strict, bytes_from), strict, strict_aliases=True, noun="a map")
     raise TypeError(f"unknown schema type {t!r}")
 
 
-def _record(t: Record, strict: bool, bytes_from: Conv | None) -> Conv:
+def record_from(t: Record, field_from: Callable[[Type], Conv], strict: bool, strict_aliases: bool, noun: str) -> Conv:
+    """The converter of record ``t``, each field's value converted by ``field_from(field.type)``.
+
+    Fields come out in schema order; a missing field is looked up under its aliases (a strict
+    reader does so only with ``strict_aliases``, which also makes the aliases known keys); a missing
+    optional field gets its default or ``None``, a missing or null required field is an error. A
+    strict reader rejects the first key that is not a known field. Errors name the field's path;
+    ``ValueError``/``TypeError`` from a converter (e.g. bad base64) become :class:`SchemaMismatch`.
+    ``noun`` names the native form a record must have (``"a map"``).
+    """
+    follow_aliases = strict_aliases or not strict
     specs = []
     for f in t.fields:
         default = normalize(f.type, f.default) if (f.optional and f.has_default) else None
-        specs.append((f.name, f.aliases, f.optional, default, _from(f.type, strict, bytes_from)))
-    known = frozenset(f.name for f in t.fields) | frozenset(a for f in t.fields for a in f.aliases)
-    rname = t.name
+        specs.append((f.name, f.aliases if follow_aliases else (), f.optional, default, field_from(f.type)))
+    specs_t = tuple(specs)
+    known = frozenset(f.name for f in t.fields)
+    if strict_aliases:
+        known |= frozenset(a for f in t.fields for a in f.aliases)
+    what = f"record {t.name} ({noun})"
+    unknown_reason = f"field not in record {t.name} (strict reader)"
 
     def record(v: Any) -> dict:
         if type(v) is not dict:
-            raise _fail(f"record {rname} (a map)", v)
+            raise fail(what, v)
         if strict:
-            unknown = [k for k in v if k not in known]
-            if unknown:
-                raise SchemaMismatch(str(unknown[0]), f"field not in record {rname} (strict reader)")
+            for k in v:
+                if k not in known:
+                    raise SchemaMismatch(str(k), unknown_reason)
         out = {}
-        for name, aliases, optional, default, conv in specs:
+        for name, aliases, optional, default, conv in specs_t:
             x = v.get(name, _MISSING)
             if x is _MISSING and aliases:
                 for a in aliases:
@@ -237,9 +272,7 @@ def _record(t: Record, strict: bool, bytes_from: Conv | None) -> Conv:
             try:
                 out[name] = conv(x)
             except SchemaMismatch as e:
-                sub = e.path if e.path != "<root>" else ""
-                raise SchemaMismatch(f"{name}.{sub}" if sub and not sub.startswith("[") else name + sub,
-                                     e.reason) from None
+                raise nest(name, e) from None
             except (ValueError, TypeError) as e:  # e.g. bytes_from on bad base64
                 raise SchemaMismatch(name, f"{type(e).__name__}: {e}") from None
         return out

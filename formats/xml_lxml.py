@@ -49,6 +49,7 @@ from collections.abc import Callable
 from typing import Any
 
 from formats.api import ALL_TYPE_KINDS, Capabilities, Codec, SchemaText, SimplePrepared, UnsupportedSchema
+from formats.native_convert import POLICIES, check_policy, identity
 from formats.xsd_schema import ENTRY, ITEM, KEY, check_names, schema_text, xml_schema
 from payloads.model import (
     INT32_MAX,
@@ -65,9 +66,6 @@ from payloads.model import (
     normalize,
 )
 
-POLICIES = ("tolerant", "strict")
-_MISSING: Any = object()
-
 
 class XmlRejected(ValueError):
     """The document uses a construct the reader refuses (DOCTYPE, entities, PIs, comments)."""
@@ -75,10 +73,6 @@ class XmlRejected(ValueError):
 
 class XmlDecodeError(ValueError):
     """The bytes are not an XML document of the reader's schema."""
-
-
-def _identity(v: Any) -> Any:
-    return v
 
 
 # ------------------------------------------------------------------------------------------------
@@ -441,9 +435,7 @@ class LxmlCodec(Codec):
         if reader_schema is not None:
             self.check_schema(reader_schema)
             check_names(reader_schema)
-        pol = policy or "tolerant"
-        if pol not in POLICIES:
-            raise UnsupportedSchema(f"{self.name}: unknown reader policy {pol!r}; use one of {', '.join(POLICIES)}")
+        pol = check_policy(self.name, policy)
         tolerant = pol == "tolerant"
 
         Element, tostring = etree.Element, etree.tostring
@@ -487,4 +479,4 @@ class LxmlCodec(Codec):
                 raise XmlDecodeError(f"strict XML reader for {reader.name}: the document is not valid: {err}")
             return read_root(root)
 
-        return SimplePrepared(encode=encode, decode=decode, to_native=_identity, from_native=_identity)
+        return SimplePrepared(encode=encode, decode=decode, to_native=identity, from_native=identity)
