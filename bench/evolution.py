@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.subproc import child_env, exit_text, kill_group
 from payloads.evolution import DIRECTIONS, SCENARIOS, Expectation, Scenario
 from payloads.model import Difference, Record, SchemaMismatch, differences, validate
 
@@ -413,12 +414,7 @@ def _stderr_tail(f: Any, n: int = 4) -> str:
 
 
 def _spawn(job: _Job, plugins: bool | None, soft_timeout: float) -> _Proc:
-    env = dict(os.environ)
-    env.update(job.env)
-    root = str(Path(__file__).resolve().parents[1])
-    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    env["PYTHONUNBUFFERED"] = "1"
-    env["PYTHONFAULTHANDLER"] = "1"
+    env = child_env(job.env)
     err = tempfile.TemporaryFile()
     proc = subprocess.Popen([sys.executable, "-m", "bench.evolution", "--worker"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=err, env=env, start_new_session=True)
@@ -430,20 +426,7 @@ def _spawn(job: _Job, plugins: bool | None, soft_timeout: float) -> _Proc:
 
 
 def _kill(p: _Proc) -> None:
-    try:
-        os.killpg(p.proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    p.proc.wait()
-
-
-def _exit_text(rc: int) -> str:
-    if rc < 0:
-        try:
-            return f"killed by {signal.Signals(-rc).name}"
-        except ValueError:
-            return f"killed by signal {-rc}"
-    return f"exited with status {rc}"
+    kill_group(p.proc)
 
 
 def run_matrix(codecs: list[Any], scenarios: list[Scenario], plugins: bool | None = None,
@@ -485,7 +468,7 @@ def run_matrix(codecs: list[Any], scenarios: list[Scenario], plugins: bool | Non
         if why is None:
             rc = p.proc.wait()
             tail = _stderr_tail(p.stderr)
-            why = f"crash: worker {_exit_text(rc)}" if rc else ""
+            why = f"crash: worker {exit_text(rc)}" if rc else ""
             if tail and rc:
                 why += f"; last output: {tail}"
         else:

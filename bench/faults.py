@@ -52,6 +52,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.subproc import kill_group
+
 KINDS = ("truncated", "bitflip", "random", "oversized_length")
 OUTCOMES = ("clean_error", "silent_garbage", "hang", "crash")
 TRIALS = {"full": 25, "quick": 8, "untimed": 3}
@@ -539,11 +541,7 @@ class _Child:
             self.buf += chunk
 
     def kill(self) -> None:
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        self.proc.wait()
+        kill_group(self.proc)
         self.sel.close()
         if self.proc.stdout:
             self.proc.stdout.close()

@@ -27,6 +27,7 @@ from bench.environment import capture
 from bench.environment import finish as finish_environment
 from bench.measure import SIZE_SETTINGS, empty_row
 from bench.sections import SECTION_PRODUCERS
+from bench.subproc import kill_group
 from bench.timing import Plan
 from bench.worker import PREFIX, dump_payloads
 from formats.api import MsgbenchError
@@ -160,11 +161,7 @@ class _WorkerRun:
         return " | ".join(lines[-n:])[-500:]
 
     def kill(self) -> None:
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        self.proc.wait()
+        kill_group(self.proc)
 
     def close(self) -> None:
         if self.proc.poll() is None:

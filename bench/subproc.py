@@ -48,7 +48,8 @@ def _tail(text: str, n: int = 4) -> str:
     return " | ".join(lines[-n:])[-400:]
 
 
-def _exit_text(rc: int) -> str:
+def exit_text(rc: int) -> str:
+    """A child's return code in words: ``exited with status N`` or ``killed by SIGNAME``."""
     if rc < 0:
         try:
             return f"killed by {signal.Signals(-rc).name}"
@@ -57,24 +58,36 @@ def _exit_text(rc: int) -> str:
     return f"exited with status {rc}"
 
 
-def run_job(module: str, job: dict, env: dict[str, str] | None = None, timeout_s: float = 120.0) -> tuple[Any, str | None]:
-    """Run ``python -m <module> --worker`` on ``job``; return ``(result, None)`` or ``(None, error)``."""
+def child_env(env: dict[str, str] | None) -> dict[str, str]:
+    """This process's environment plus ``env``, with msgbench's root first on ``PYTHONPATH``,
+    unbuffered output and faulthandler on (a fatal signal leaves a traceback on stderr)."""
     full_env = dict(os.environ)
     full_env.update(env or {})
     full_env["PYTHONPATH"] = ROOT + (os.pathsep + full_env["PYTHONPATH"] if full_env.get("PYTHONPATH") else "")
     full_env["PYTHONUNBUFFERED"] = "1"
     full_env["PYTHONFAULTHANDLER"] = "1"
+    return full_env
+
+
+def kill_group(proc: subprocess.Popen) -> None:
+    """SIGKILL a child started with ``start_new_session=True`` and its whole process group; reap it."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
+
+
+def run_job(module: str, job: dict, env: dict[str, str] | None = None, timeout_s: float = 120.0) -> tuple[Any, str | None]:
+    """Run ``python -m <module> --worker`` on ``job``; return ``(result, None)`` or ``(None, error)``."""
+    full_env = child_env(env)
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen([sys.executable, "-m", module, "--worker"], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=err, env=full_env, start_new_session=True)
         try:
             out, _ = proc.communicate(json.dumps(job).encode(), timeout=timeout_s)
         except subprocess.TimeoutExpired:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            proc.wait()
+            kill_group(proc)
             return None, f"timeout: no result within {timeout_s:.0f} s; worker killed"
         err.seek(0)
         stderr = err.read().decode("utf-8", "replace")
@@ -85,7 +98,7 @@ def run_job(module: str, job: dict, env: dict[str, str] | None = None, timeout_s
                 return None, data["__worker_error__"]
             return data, None
     tail = _tail(stderr)
-    why = f"worker {_exit_text(proc.returncode)}"
+    why = f"worker {exit_text(proc.returncode)}"
     return None, f"{why}; last output: {tail}" if tail else why
 
 
