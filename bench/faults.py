@@ -52,7 +52,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.subproc import kill_group
+from bench.subproc import kill_group, private_channel
 
 KINDS = ("truncated", "bitflip", "random", "oversized_length")
 OUTCOMES = ("clean_error", "silent_garbage", "hang", "crash")
@@ -418,9 +418,7 @@ def _short(text: str, n: int = 160) -> str:
 
 
 def child_main() -> int:
-    channel = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
+    channel = private_channel()
 
     def emit(kind: str, data: Any) -> None:
         channel.write(f"{PREFIX} {kind} {json.dumps(data)}\n")

@@ -34,7 +34,7 @@ import tempfile
 import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 PREFIX = "MSGBENCH"
 ROOT = str(Path(__file__).resolve().parents[1])
@@ -102,11 +102,18 @@ def run_job(module: str, job: dict, env: dict[str, str] | None = None, timeout_s
     return None, f"{why}; last output: {tail}" if tail else why
 
 
-def worker_main(handle: Callable[[dict], Any]) -> int:
-    """The child side: job from stdin, ``handle(job)``'s result as one line on the private channel."""
+def private_channel() -> TextIO:
+    """In a worker: a private copy of stdout for its messages to the parent; fd 1 and ``sys.stdout``
+    then point at stderr, so nothing a codec, library or test prints can corrupt the messages."""
     channel = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
+    return channel
+
+
+def worker_main(handle: Callable[[dict], Any]) -> int:
+    """The child side: job from stdin, ``handle(job)``'s result as one line on the private channel."""
+    channel = private_channel()
     job = json.loads(sys.stdin.read())
     try:
         result = handle(job)

@@ -11,11 +11,12 @@ remaining rows as failed and goes on with the next codec.
 from __future__ import annotations
 
 import json
-import os
 import pickle
 import sys
 import traceback
 from typing import Any
+
+from bench.subproc import private_channel
 
 PREFIX = "MSGBENCH"
 
@@ -64,10 +65,7 @@ def dump_payloads(payloads: list, path: str) -> None:
 
 
 def main() -> int:
-    # Our channel is a private copy of stdout; fd 1 then points at stderr for everyone else.
-    channel = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
+    channel = private_channel()  # our copy of stdout; fd 1 then points at stderr for everyone else
 
     def emit(kind: str, data: Any) -> None:
         from bench.results import dumps
