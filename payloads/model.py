@@ -7,7 +7,10 @@ Types
 -----
 - ``Primitive(kind)`` with kind one of ``PRIMITIVE_KINDS``. ``timestamp`` is int64 microseconds
   since the Unix epoch (UTC).
-- ``EnumType(name, symbols)``; a value is one of the symbol strings.
+- ``EnumType(name, symbols)``; a value is one of the symbol strings. ``numbers`` optionally gives
+  each symbol a stable wire number (Protobuf/Thrift enum value, >= 1, unique); without it the
+  symbols are numbered 1..n by position. Keep a symbol's number when others are added or removed,
+  as with field ids.
 - ``ListType(items)``; a value is a Python list.
 - ``MapType(values)``; string keys, a value is a Python dict.
 - ``Record(name, fields)``; a value is a dict keyed by field name. Records nest.
@@ -81,6 +84,10 @@ class EnumType:
     default: str | None = None  # Avro's enum default: the symbol an old reader maps unknown ones to
     doc: str = ""
     aliases: tuple[str, ...] = ()
+    # stable wire numbers (Protobuf/Thrift), one per symbol, unique, 1..2**31-1 (0 is protobuf's
+    # synthetic UNSPECIFIED); None: 1..n by position
+    numbers: tuple[int, ...] | None = None
+    _by_symbol: dict = field(default=None, init=False, repr=False, compare=False, hash=False)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
         if not self.symbols:
@@ -89,10 +96,47 @@ class EnumType:
             raise ModelError(f"enum {self.name} has duplicate symbols")
         if self.default is not None and self.default not in self.symbols:
             raise ModelError(f"enum {self.name} default {self.default!r} is not a symbol")
+        numbers = self.numbers
+        if numbers is None:
+            numbers = tuple(range(1, len(self.symbols) + 1))
+        else:
+            if not isinstance(numbers, (tuple, list)):
+                raise ModelError(f"enum {self.name} numbers must be a tuple of integers, got {numbers!r:.60}")
+            numbers = tuple(numbers)
+            object.__setattr__(self, "numbers", numbers)
+            if len(numbers) != len(self.symbols):
+                raise ModelError(f"enum {self.name} has {len(self.symbols)} symbols but {len(numbers)} numbers; "
+                                 "give one number per symbol")
+            for s, n in zip(self.symbols, numbers, strict=True):
+                if isinstance(n, bool) or not isinstance(n, int):
+                    raise ModelError(f"enum {self.name} symbol {s} number {n!r:.40} is not an integer")
+                if n < 1:
+                    raise ModelError(f"enum {self.name} symbol {s} number {n} is below 1 (0 is reserved for "
+                                     "protobuf's synthetic UNSPECIFIED value)")
+                if n > INT32_MAX:
+                    raise ModelError(f"enum {self.name} symbol {s} number {n} does not fit int32 (max {INT32_MAX})")
+            if len(set(numbers)) != len(numbers):
+                dup = next(n for n in numbers if numbers.count(n) > 1)
+                which = [s for s, n in zip(self.symbols, numbers, strict=True) if n == dup]
+                raise ModelError(f"enum {self.name} symbols {', '.join(which)} share the number {dup}; "
+                                 "numbers must be unique")
+        object.__setattr__(self, "_by_symbol", dict(zip(self.symbols, numbers, strict=True)))
 
     @property
     def type_name(self) -> str:
         return self.name
+
+    def symbol_numbers(self) -> dict[str, int]:
+        """Symbol -> its wire number (``numbers``, or 1..n by position), in declaration order."""
+        return dict(self._by_symbol)
+
+    def number_of(self, symbol: str) -> int:
+        """The wire number of ``symbol`` (``KeyError`` if it is not a symbol of this enum)."""
+        return self._by_symbol[symbol]
+
+    def symbol_of(self, number: int) -> str | None:
+        """The symbol numbered ``number``, or None when no symbol has it."""
+        return next((s for s, n in self._by_symbol.items() if n == number), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,6 +421,8 @@ def type_to_json(t: Type) -> Any:
             d["doc"] = t.doc
         if t.aliases:
             d["aliases"] = list(t.aliases)
+        if t.numbers is not None:
+            d["numbers"] = list(t.numbers)
         return d
     if isinstance(t, ListType):
         return {"type": "list", "items": type_to_json(t.items)}
@@ -423,10 +469,19 @@ def type_from_json(data: Any, path: str = "schema", _named: dict | None = None) 
             symbols = data["symbols"]
             if not isinstance(symbols, list) or not all(isinstance(x, str) for x in symbols):
                 raise _json_error(f"{path}.symbols", f"expected a list of strings, got {symbols!r:.80}")
+            numbers = data.get("numbers")
+            if numbers is not None and (not isinstance(numbers, list) or not all(
+                    isinstance(x, int) and not isinstance(x, bool) for x in numbers)):
+                raise _json_error(f"{path}.numbers", f"expected a list of integers, got {numbers!r:.80}")
             t: Type = EnumType(
                 data["name"], tuple(symbols), data.get("default"), data.get("doc", ""),
                 tuple(data.get("aliases", ())),
             )
+            if numbers is not None:
+                try:
+                    t = EnumType(t.name, t.symbols, t.default, t.doc, t.aliases, tuple(numbers))
+                except ModelError as e:
+                    raise _json_error(f"{path}.numbers", str(e)) from None
             return _define(named, t, path)
         if kind == "list":
             return ListType(type_from_json(data["items"], f"{path}.items", named))

@@ -300,6 +300,39 @@ def test_bad_enums_and_primitives() -> None:
     assert set(PRIMITIVE_KINDS) == {"bool", "int32", "int64", "float32", "float64", "string", "bytes", "timestamp"}
 
 
+def test_enum_numbers_default_to_positions_and_can_be_explicit() -> None:
+    plain = EnumType("E", ("A", "B", "C"))
+    assert plain.numbers is None and plain.symbol_numbers() == {"A": 1, "B": 2, "C": 3}
+    sparse = EnumType("E", ("A", "B", "C"), numbers=(1, 2, 5))
+    assert sparse.symbol_numbers() == {"A": 1, "B": 2, "C": 5} and sparse.number_of("C") == 5
+    assert sparse.symbol_of(5) == "C" and sparse.symbol_of(3) is None and sparse.symbol_of(0) is None
+    assert sparse != plain  # explicit numbers are part of the type
+    assert EnumType("E", ("A", "B"), numbers=[4, 2]).numbers == (4, 2)  # a list is kept as a tuple
+    assert EnumType("E", ("A",), numbers=(INT32_MAX,)).number_of("A") == INT32_MAX
+    with pytest.raises(KeyError):
+        sparse.number_of("D")
+
+
+@pytest.mark.parametrize(
+    ("numbers", "words"),
+    [
+        ((1, 2), "3 symbols but 2 numbers"),
+        ((1, 2, 3, 4), "3 symbols but 4 numbers"),
+        ((0, 1, 2), "symbol A number 0 is below 1 (0 is reserved for protobuf's synthetic UNSPECIFIED"),
+        ((1, -3, 2), "symbol B number -3 is below 1"),
+        ((1, 2, INT32_MAX + 1), f"symbol C number {INT32_MAX + 1} does not fit int32"),
+        ((1, 3, 3), "symbols B, C share the number 3; numbers must be unique"),
+        ((1, True, 3), "symbol B number True is not an integer"),
+        ((1, 2.0, 3), "symbol B number 2.0 is not an integer"),
+        ("123", "numbers must be a tuple of integers"),
+    ],
+)
+def test_bad_enum_numbers(numbers: Any, words: str) -> None:
+    with pytest.raises(ModelError) as info:
+        EnumType("E", ("A", "B", "C"), numbers=numbers)
+    assert str(info.value).startswith("enum E ") and words in str(info.value), info.value
+
+
 def test_named_types_dependencies_first_and_conflicts() -> None:
     order = [t.name for t in named_types(taxi.COMPLETED_TRIP)]
     assert order.index("Vehicle") < order.index("Driver") < order.index("CompletedTrip")
@@ -343,9 +376,20 @@ def test_json_round_trip_keeps_defaults_docs_aliases() -> None:
     ), doc="a thing", aliases=("OldThing",))
     doc = type_to_json(rec)
     assert doc["fields"][0]["default"] == "0001"
+    assert "numbers" not in doc["fields"][1]["type"]  # only emitted when set
     assert type_from_json(json.loads(json.dumps(doc))) == rec
     doc["fields"][2]["type"] = "Colour"
     assert type_from_json(doc) == rec
+
+
+def test_json_round_trip_keeps_enum_numbers() -> None:
+    enum = EnumType("RideClass", ("UNKNOWN", "ECONOMY", "XL"), default="UNKNOWN", numbers=(1, 2, 4))
+    rec = Record("Trip", (Field("ride_class", enum, 1), Field("classes", ListType(enum), 2)))
+    doc = type_to_json(rec)
+    assert doc["fields"][0]["type"]["numbers"] == [1, 2, 4]
+    back = type_from_json(json.loads(json.dumps(doc)))
+    assert back == rec and back.field("ride_class").type.symbol_numbers() == {"UNKNOWN": 1, "ECONOMY": 2, "XL": 4}
+    assert type_to_json(back) == doc
 
 
 @pytest.mark.parametrize(
@@ -384,6 +428,17 @@ def test_json_round_trip_keeps_defaults_docs_aliases() -> None:
         ({"type": "record", "name": "R", "fields": [{"name": "b", "id": 1, "type": "bytes", "default": "xyz"}]},
          "schema.fields[0]", "hex"),
         ({"type": "list"}, "schema", "missing key 'items' in list definition"),
+        ({"type": "record", "name": "R", "fields": [
+            {"name": "e", "id": 1, "type": {"type": "enum", "name": "E", "symbols": ["A"], "numbers": "1"}}]},
+         "schema.fields[0].type.numbers", "expected a list of integers"),
+        ({"type": "enum", "name": "E", "symbols": ["A", "B"], "numbers": [1, True]},
+         "schema.numbers", "expected a list of integers"),
+        ({"type": "enum", "name": "E", "symbols": ["A", "B"], "numbers": [1]},
+         "schema.numbers", "2 symbols but 1 numbers"),
+        ({"type": "enum", "name": "E", "symbols": ["A", "B"], "numbers": [2, 2]},
+         "schema.numbers", "symbols A, B share the number 2"),
+        ({"type": "enum", "name": "E", "symbols": ["A", "B"], "numbers": [0, 1]},
+         "schema.numbers", "number 0 is below 1"),
     ],
 )
 def test_type_from_json_errors_name_the_json_path(doc: Any, path: str, words: str) -> None:
@@ -417,7 +472,9 @@ def schema_types(draw: Any, depth: int = 0, counter: Any = None) -> Any:
     if kind == "enum":
         symbols = draw(st.lists(st.from_regex(r"[A-Z][A-Z0-9_]{0,5}", fullmatch=True), min_size=1, max_size=5,
                                 unique=True))
-        return EnumType(f"E{next(counter)}", tuple(symbols))
+        numbers = draw(st.none() | st.lists(st.integers(1, INT32_MAX), min_size=len(symbols),
+                                            max_size=len(symbols), unique=True).map(tuple))
+        return EnumType(f"E{next(counter)}", tuple(symbols), numbers=numbers)
     if kind == "list":
         return ListType(draw(schema_types(depth + 1, counter)))
     if kind == "map":
