@@ -9,8 +9,9 @@ the common model at runtime (see :mod:`formats.proto_schema` for the model -> pr
   materialised: upb parses into its arena and only builds the Python objects when touched.
 - ``parse_lazy(data)``: the bare ``FromString`` (reported on its own, never as "decode").
 - ``from_native(msg)``: the canonical model value (every field; unset optional -> ``None``; enum
-  numbers -> symbols; an unknown enum number -> the enum's ``default`` symbol if it has one, else
-  :class:`~payloads.model.SchemaMismatch`).
+  numbers -> symbols by the model's ``EnumType.numbers``; an unknown enum number, which proto3's
+  open enums hand back as the bare int, and the unset 0 -> the enum's ``default`` symbol if it has
+  one, else :class:`~payloads.model.SchemaMismatch`).
 
 With ``reader_schema``, ``to_native``/``encode`` use the writer's classes and ``decode``/
 ``parse_lazy``/``from_native`` the reader's: both are generated from the model with the same field
@@ -41,7 +42,7 @@ class _Symbols(dict):
     """number -> symbol; an unknown number maps to the enum's default symbol or raises."""
 
     def __init__(self, enum: EnumType):
-        super().__init__({i: s for i, s in enumerate(enum.symbols, 1)})
+        super().__init__({n: s for s, n in enum.symbol_numbers().items()})
         self.enum = enum
 
     def __missing__(self, number: int) -> str:
@@ -49,7 +50,7 @@ class _Symbols(dict):
             return self.enum.default
         what = "unset (0, the synthetic UNSPECIFIED value)" if number == 0 else f"unknown number {number}"
         raise SchemaMismatch(
-            f"<enum {self.enum.name}>", f"{what}; the model has symbols 1..{len(self.enum.symbols)} and no default"
+            f"<enum {self.enum.name}>", f"{what}; the model numbers its symbols {self.enum.numbers_text()} and has no default"
         )
 
 
@@ -70,7 +71,7 @@ class _Gen:
         for name, i in self.ids.items():
             self.ns[f"C{i}"] = ps.classes[name]
         for j, e in enumerate(ps.enums.values()):
-            self.ns[f"N{j}"] = {s: i for i, s in enumerate(e.model.symbols, 1)}
+            self.ns[f"N{j}"] = e.model.symbol_numbers()
             self.ns[f"S{j}"] = _Symbols(e.model)
         self.enum_ids = {name: j for j, name in enumerate(ps.enums)}
         self.plain = self._plain_messages()
@@ -250,7 +251,8 @@ class UpbCodec(Codec):
         notes=(
             "decode = FromString + a generated walk reading every field (upb builds Python objects lazily); "
             "the bare FromString is reported as parse_lazy",
-            "enums: a synthetic <ENUM>_UNSPECIFIED = 0 comes first, model symbols are numbered 1..n",
+            "enums: a synthetic <ENUM>_UNSPECIFIED = 0 comes first, model symbols keep the model's enum numbers "
+            "(1..n unless given); an unknown number reads as the enum's default symbol, else an error",
             "nested containers (list of lists, map of lists, ...) and optional lists/maps are wrapped in "
             "generated ListOf*/MapOf* messages",
             "proto3 has no field defaults: an unset non-optional field reads as 0 / '' / empty",

@@ -54,7 +54,7 @@ class _Symbols(dict):
     """number -> symbol; an unknown number maps to the enum's default symbol or raises."""
 
     def __init__(self, enum: EnumType):
-        super().__init__({i: s for i, s in enumerate(enum.symbols, 1)})
+        super().__init__({n: s for s, n in enum.symbol_numbers().items()})
         self.enum = enum
 
     def __missing__(self, number: int) -> str:
@@ -62,7 +62,7 @@ class _Symbols(dict):
             return self.enum.default
         raise SchemaMismatch(
             f"<enum {self.enum.name}>",
-            f"unknown number {number!r}; the model has symbols 1..{len(self.enum.symbols)} and no default",
+            f"unknown number {number!r}; the model numbers its symbols {self.enum.numbers_text()} and has no default",
         )
 
 
@@ -88,7 +88,7 @@ class _Gen:
         j = self.enum_ids.get(t.name)
         if j is None:
             j = self.enum_ids[t.name] = len(self.enum_ids)
-            self.ns[f"N{j}"] = {s: i for i, s in enumerate(t.symbols, 1)}
+            self.ns[f"N{j}"] = t.symbol_numbers()
             self.ns[f"S{j}"] = _Symbols(t)
         return j
 
@@ -253,7 +253,8 @@ class _ThriftCodec(Codec):
 _COMMON_NOTES = (
     "float32 is widened to double (Thrift has no 32-bit float): exact values, 8 bytes each",
     "non-optional fields are `required`; thriftpy2 does not enforce it, from_native does",
-    "enum values are the model's symbols numbered 1..n",
+    "enum values are the model's enum numbers (1..n unless given); an unknown number reads as the enum's "
+    "default symbol, else an error",
 )
 
 

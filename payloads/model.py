@@ -138,6 +138,13 @@ class EnumType:
         """The symbol numbered ``number``, or None when no symbol has it."""
         return next((s for s, n in self._by_symbol.items() if n == number), None)
 
+    def numbers_text(self, limit: int = 8) -> str:
+        """The numbering for messages: ``1..4`` by position, else ``UNKNOWN=1, ECONOMY=2, XL=4``."""
+        if self.numbers is None:
+            return f"1..{len(self.symbols)}"
+        pairs = [f"{s}={n}" for s, n in self._by_symbol.items()]
+        return ", ".join(pairs[:limit]) + (f", ... ({len(pairs)} symbols)" if len(pairs) > limit else "")
+
 
 @dataclass(frozen=True, slots=True)
 class ListType:
