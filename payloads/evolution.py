@@ -24,8 +24,10 @@ a reader's default for each field (``None``, the declared default, the type's ze
 Fields are matched by name, alias *or* id, so a rename (same id) or an id change (same name) is
 not a "new" field; whether a codec finds it is exactly what the matrix measures.
 
-Enum symbols have no explicit numbers in the model: formats that number them (Protobuf, Thrift)
-use the symbol's position, as their generated IDL does.
+The scenarios' enum carries explicit, stable numbers (``EnumType.numbers``): formats that number
+enum symbols (Protobuf, Thrift) keep each remaining symbol's number when one is added or removed,
+as a Protobuf/Thrift user does (a removed symbol's number is retired, never reused), so the matrix
+measures the formats, not a generator that would renumber by position.
 
 This module imports only the payload model and the built-in taxi types (no codec code).
 """
@@ -237,7 +239,7 @@ _DROP: Any = object()
 LOCATION = GEO_POINT
 
 RIDE_CLASS = EnumType("RideClass", ("UNKNOWN", "ECONOMY", "COMFORT", "XL"), default="UNKNOWN",
-                      doc="The product the passenger asked for")
+                      doc="The product the passenger asked for", numbers=(1, 2, 3, 4))
 
 TRIP_REQUEST = Record("TripRequest", (
     Field("trip_id", STRING, 1),
@@ -393,26 +395,27 @@ def _scenarios() -> list[Scenario]:
     ))
 
     # 11. add an enum symbol
-    rc2 = replace(RIDE_CLASS, symbols=RIDE_CLASS.symbols + ("GREEN",))
+    rc2 = replace(RIDE_CLASS, symbols=RIDE_CLASS.symbols + ("GREEN",), numbers=RIDE_CLASS.numbers + (5,))
     v2 = _with_field(base, "ride_class", type=rc2)
     v2v = _val(v2b, ride_class="GREEN")
     out.append(Scenario(
         "enum-add-symbol", "Add an enum symbol",
-        "RideClass gains GREEN (appended). A v2 message uses it; an old reader ideally maps the "
-        "unknown symbol to its enum default UNKNOWN.", "enum", base, v2, v1v, v2v, True,
+        "RideClass gains GREEN (appended, with the next number, 5). A v2 message uses it; an old "
+        "reader ideally maps the unknown symbol to its enum default UNKNOWN.", "enum", base, v2, v1v, v2v, True,
         backward=ideal(v1v),
         forward=ideal(_val(v2v, ride_class="UNKNOWN"), substituted=("ride_class",)),
     ))
 
     # 12. remove an enum symbol (from the middle)
-    rc2 = replace(RIDE_CLASS, symbols=("UNKNOWN", "ECONOMY", "XL"))
+    rc2 = replace(RIDE_CLASS, symbols=("UNKNOWN", "ECONOMY", "XL"), numbers=(1, 2, 4))
     v2 = _with_field(base, "ride_class", type=rc2)
     v1e = _val(v1v, ride_class="COMFORT")
     v2v = _val(v2b, ride_class="XL")
     out.append(Scenario(
         "enum-remove-symbol", "Remove an enum symbol",
-        "RideClass loses COMFORT, from the middle of the list. Old data says COMFORT: a new reader "
-        "ideally maps it to UNKNOWN. Formats that number symbols by position shift XL.", "enum",
+        "RideClass loses COMFORT, from the middle of the list; the remaining symbols keep their "
+        "numbers (XL stays 4, COMFORT's 3 is retired). Old data says COMFORT: a new reader ideally "
+        "maps it to UNKNOWN.", "enum",
         base, v2, v1e, v2v, False,
         backward=ideal(_val(v1e, ride_class="UNKNOWN"), substituted=("ride_class",)),
         forward=ideal(v2v),
