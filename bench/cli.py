@@ -65,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=float, default=None, metavar="S",
                      help="seconds without progress before a codec is declared hung (default 180, quick 60)")
     run.add_argument("--no-report", action="store_true", help="write results.json only")
+    run.add_argument("--no-conformance", action="store_true",
+                     help="time plugins without first running the conformance kit on them")
     run.add_argument("--untimed", action="store_true", help=argparse.SUPPRESS)  # tests: run every call once
     run.set_defaults(func=cmd_run)
 
@@ -143,7 +145,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         formats=args.formats, payloads=payloads, out_dir=args.out, plan=plan,
         mode="untimed" if args.untimed else ("quick" if args.quick else "full"),
         sections=args.sections, row_timeout_s=args.timeout or (60.0 if args.quick or args.untimed else 180.0),
-        plugins=False if args.no_plugins else None, argv=sys.argv[1:],
+        plugins=False if args.no_plugins else None, argv=sys.argv[1:], conformance=not args.no_conformance,
     )
     try:
         doc = run(opts)

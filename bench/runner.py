@@ -53,6 +53,7 @@ class RunOptions:
     plugins: bool | None = None
     argv: list[str] = field(default_factory=list)
     render: bool = True
+    conformance: bool = True  # run the conformance kit on plugins before timing them
     quiet: bool = False
 
 
@@ -286,7 +287,9 @@ def run_codec(entry: CodecEntry, payloads: list[Payload], payloads_file: Path, o
         fail_remaining(f"codec unavailable: {e}")
         return info
     job = {"codec": entry.name, "payloads_file": str(payloads_file), "plan": opts.plan.to_json(),
-           "plugins": opts.plugins if opts.plugins is not None else True}
+           "plugins": opts.plugins if opts.plugins is not None else True,
+           # plugins pass the conformance kit before they are timed (built-ins pass it in our tests)
+           "conformance": opts.conformance and not entry.builtin}
     safe = entry.name.replace("/", "_")
     worker = _WorkerRun(entry, env, job, work / f"{safe}.log", opts.row_timeout_s)
     info.update(status="ok", error=None)
@@ -295,6 +298,12 @@ def run_codec(entry: CodecEntry, payloads: list[Payload], payloads_file: Path, o
         for kind, data in worker.messages():
             if kind == "codec":
                 info.update(data)
+            elif kind == "conformance":
+                info["conformance"] = data
+                if not data["passed"]:
+                    info.update(status="failed", error="fails the conformance kit (rules: "
+                                + ", ".join(data["failed_rules"]) + "); run `msgbench check-plugin "
+                                + entry.name + "` for details")
             elif kind == "start":
                 current = data["payload"]
                 progress.update(task, description=f"{entry.name} · {current}")

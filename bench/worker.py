@@ -64,6 +64,19 @@ def dump_payloads(payloads: list, path: str) -> None:
         pickle.dump(specs, f, protocol=pickle.HIGHEST_PROTOCOL)
 
 
+def conformance_verdict(codec: Any) -> dict:
+    """Run the conformance kit (formats.conformance) on a plugin codec before it is ever timed."""
+    from formats.conformance import check_codec
+
+    try:
+        report = check_codec(codec, garbage_timeout=15.0)
+    except Exception as e:  # the kit itself must not take the worker down
+        return {"passed": False, "failed_rules": ["kit"], "failures": [f"kit error: {type(e).__name__}: {e}"]}
+    failures = [f"rule {r.rule}: {r.message}" for r in report.failures()]
+    return {"passed": report.passed, "failed_rules": report.failed_rules(), "failures": failures,
+            "checks": len(report), "duration_s": round(report.duration_s, 2)}
+
+
 def main() -> int:
     channel = private_channel()  # our copy of stdout; fd 1 then points at stderr for everyone else
 
@@ -85,8 +98,17 @@ def main() -> int:
     except Exception as e:
         emit("fatal", {"error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc(limit=8)})
         return 3
+    payloads = load_payloads(job["payloads_file"])
+    if job.get("conformance"):
+        verdict = conformance_verdict(codec)
+        emit("conformance", verdict)
+        if not verdict["passed"]:
+            reason = "fails the conformance kit, not timed: " + "; ".join(verdict["failures"][:3])
+            for payload in payloads:
+                emit("row", empty_row(codec.name, codec.format, payload.name, "failed", reason))
+            return 0
     plan = Plan(**job["plan"])
-    for payload in load_payloads(job["payloads_file"]):
+    for payload in payloads:
         emit("start", {"payload": payload.name})
         try:
             row = measure_row(codec, payload, plan)

@@ -59,7 +59,7 @@ def _msgbench(*args: str) -> list[str]:
 def test_faulty_codecs_fail_their_rows_and_the_run_completes(doubles_site, tmp_path) -> None:
     out = tmp_path / "out"
     proc = subprocess.run(
-        _msgbench("run", "--untimed", "--payloads", *PAYLOADS, "--formats", "json/orjson", "fault",
+        _msgbench("run", "--untimed", "--no-conformance", "--payloads", *PAYLOADS, "--formats", "json/orjson", "fault",
                   "--out", str(out), "--timeout", "10", "--sections", "--no-report"),
         capture_output=True, text=True, timeout=240, cwd=ROOT, env=_env(doubles_site),
     )
@@ -114,7 +114,7 @@ def test_interrupted_run_keeps_previous_results_and_writes_partial(doubles_site,
     (out / "results.json").write_bytes(previous)
     marker = tmp_path / "hanging-now"
     proc = subprocess.Popen(
-        _msgbench("run", "--untimed", "--payloads", *PAYLOADS, "--formats", "json/orjson", "fault/hangs",
+        _msgbench("run", "--untimed", "--no-conformance", "--payloads", *PAYLOADS, "--formats", "json/orjson", "fault/hangs",
                   "--out", str(out), "--timeout", "60", "--sections", "--no-report"),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
         env=_env(doubles_site, MSGBENCH_TEST_HANG_MARKER=str(marker)),

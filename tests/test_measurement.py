@@ -107,9 +107,10 @@ def _env(site: Path | None = None, **extra: str) -> dict[str, str]:
     return env
 
 
-def _run(out: Path, formats: list[str], env: dict[str, str]) -> None:
-    proc = subprocess.run([sys.executable, "-m", "bench.cli", "run", "--quick", "--payloads", "trip_request",
-                           "--formats", *formats, "--sections", "--no-report", "--out", str(out)],
+def _run(out: Path, formats: list[str], env: dict[str, str], payloads: tuple[str, ...] = ("trip_request",)) -> None:
+    # --no-conformance: these tests are about timing; the conformance gate has its own tests
+    proc = subprocess.run([sys.executable, "-m", "bench.cli", "run", "--quick", "--no-conformance", "--payloads",
+                           *payloads, "--formats", *formats, "--sections", "--no-report", "--out", str(out)],
                           capture_output=True, text=True, timeout=120, cwd=ROOT, env=env)
     assert proc.returncode == 0, proc.stderr[-2000:]
 
@@ -125,11 +126,12 @@ def _compare(a: Path, b: Path, out: Path, env: dict[str, str]) -> dict:
 def test_back_to_back_quick_runs_compare_as_same(tmp_path: Path) -> None:
     env = _env()
     for name in ("A", "B"):
-        _run(tmp_path / name, ["json/orjson", "protobuf/upb"], env)
+        _run(tmp_path / name, ["json/orjson", "protobuf/upb"], env, ("trip_request", "completed_trip"))
     res = _compare(tmp_path / "A", tmp_path / "B", tmp_path / "C", env)
-    assert res["summary"]["compared_rows"] == 2 and res["summary"]["timed_figures"] == 4
-    # the same code twice: at most one figure may look different (a noisy neighbour), sizes never
-    assert res["summary"]["significant_timings"] <= 1, res["rows"]
+    assert res["summary"]["compared_rows"] == 4 and res["summary"]["timed_figures"] == 8
+    # the same code twice: most figures compare as unchanged (a noisy neighbour on a shared
+    # machine can shift a few by more than the 3% threshold), sizes never change
+    assert res["summary"]["significant_timings"] <= 3, res["rows"]
     assert res["summary"]["size_changes"] == 0 and res["same_machine"]
     env_a = json.loads((tmp_path / "A" / "results.json").read_text())["environment"]
     assert env_a["busy"]["load1_end"] is not None and len(env_a["load_average_end"]) == 3

@@ -224,10 +224,14 @@ def test_run_includes_plugin(site, tmp_path) -> None:
         assert rows[good]["status"] == "ok" and rows[good]["verdict"] == "exact", rows[good]
         assert rows[good]["size"]["raw"] > 0
     assert codecs["pickle/example"]["source"] == EXAMPLE_SOURCE
-    # the correctness gate records the dropped field as a fidelity loss, naming it
-    assert rows["broken/lossy"]["verdict"] in ("lossy", "failed"), rows["broken/lossy"]
-    if rows["broken/lossy"]["verdict"] == "lossy":
-        assert rows["broken/lossy"]["fidelity"], rows["broken/lossy"]
+    # a plugin is checked by the conformance kit before it is timed: the lossy one fails the
+    # round-trip rule, is never timed, and the report says which rule and how to see more
+    lossy = rows["broken/lossy"]
+    assert lossy["status"] == "failed" and lossy["encode"] is None, lossy
+    assert "conformance" in lossy["error"] and "round-trip" in lossy["error"], lossy["error"]
+    assert codecs["broken/lossy"]["status"] == "failed"
+    assert "check-plugin broken/lossy" in codecs["broken/lossy"]["error"]
+    assert codecs["pickle/example"]["conformance"]["passed"] is True
     assert rows["broken/prepare"]["status"] == "failed" and "RuntimeError" in rows["broken/prepare"]["error"]
     assert codecs["broken/import"]["status"] == "failed"
     assert "msgbench_plugin_broken_missing_dependency" in (codecs["broken/import"]["error"] or "")
