@@ -254,6 +254,7 @@ def render_faults(data: dict, ctx: SectionContext) -> str:
             if k not in kinds:
                 kinds.append(k)
     rows, totals, detail_rows = [], dict.fromkeys(FAULT_RESULTS, 0), []
+    totals_extra = [0, 0]  # corrupted bytes that decoded to the original value; memory-limit crashes
     worst = []
     for e in entries:
         sums = dict.fromkeys(FAULT_RESULTS, 0)
@@ -269,14 +270,21 @@ def render_faults(data: dict, ctx: SectionContext) -> str:
         bad = sums["silent_garbage"] + sums["hang"] + sums["crash"]
         if bad:
             worst.append((bad, str(e.get("codec"))))
+        unchanged = sum(int(v or 0) for v in (e.get("unchanged") or {}).values())
+        mem = int(e.get("memory_errors") or 0)
+        totals_extra[0] += unchanged
+        totals_extra[1] += mem
         rows.append([(e.get("codec"), None)] + [(fmt_int(sums[r]), sums[r]) for r in FAULT_RESULTS]
                     + [(fmt_int(n), n), (f"{100 * sums['clean_error'] / n:.1f} %" if n else "–",
-                                         sums["clean_error"] / n if n else None)])
+                                         sums["clean_error"] / n if n else None),
+                       (fmt_int(unchanged), unchanged), (fmt_int(mem), mem)])
     heads = [("codec", "text"), ("clean error", "num"), ("silent garbage", "num"), ("hang", "num"),
-             ("crash", "num"), ("trials", "num"), ("clean-error rate", "num")]
+             ("crash", "num"), ("trials", "num"), ("clean-error rate", "num"),
+             ("garbage equal to the original", "num"), ("crashes that were memory errors", "num")]
     grand = sum(totals.values())
     foot = [["total"] + [fmt_int(totals[r]) for r in FAULT_RESULTS] + [fmt_int(grand),
-            f"{100 * totals['clean_error'] / grand:.1f} %" if grand else "–"]]
+            f"{100 * totals['clean_error'] / grand:.1f} %" if grand else "–",
+            fmt_int(totals_extra[0]), fmt_int(totals_extra[1])]]
     table = ctx.table(heads, rows, "Outcomes of decoding corrupted input, summed over fault kinds", foot)
     detail = ctx.table([("codec", "text"), ("fault kind", "text")] + [(r.replace("_", " "), "num")
                                                                        for r in FAULT_RESULTS], detail_rows)
