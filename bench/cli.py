@@ -150,8 +150,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         doc = run(opts)
     except KeyboardInterrupt:
-        print(f"msgbench: interrupted; previous {args.out / 'results.json'} left intact, "
-              f"partial results in {args.out / 'results.partial.json'}", file=sys.stderr)
+        previous = args.out / "results.json"
+        kept = f"previous {previous} left intact, " if previous.exists() else ""
+        print(f"msgbench: interrupted; {kept}partial results in {args.out / 'results.partial.json'}",
+              file=sys.stderr)
         return EXIT_INTERRUPTED
     print_summary(doc)
     if not args.no_report:
