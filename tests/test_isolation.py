@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
+from sites import pip_install_site, site_env
 
 ROOT = Path(__file__).resolve().parents[1]
 DOUBLES = ROOT / "tests" / "doubles"
@@ -29,27 +30,14 @@ FAULTY = ["fault/raises-prepare", "fault/raises-decode", "fault/hangs", "fault/c
 
 @pytest.fixture(scope="session")
 def doubles_site(tmp_path_factory):
-    target = tmp_path_factory.mktemp("fault-doubles-site")
-    build = tmp_path_factory.mktemp("fault-doubles-build") / "doubles"
-    shutil.copytree(DOUBLES, build, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
-    proc = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index",
-         "--disable-pip-version-check", "--quiet", "--target", str(target), str(build)],
-        capture_output=True, text=True, timeout=300,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    target = pip_install_site(tmp_path_factory, "fault-doubles", DOUBLES)
     try:
         yield target
     finally:
         shutil.rmtree(target, ignore_errors=True)
 
 
-def _env(site: Path, **extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(site), str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    env.pop("MSGBENCH_NO_PLUGINS", None)
-    env.update(extra)
-    return env
+_env = site_env
 
 
 def _msgbench(*args: str) -> list[str]:

@@ -9,7 +9,6 @@ Timing assertions are kept loose: these machines are shared and noisy.
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
 import subprocess
@@ -17,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from sites import pip_install_site, site_env
 
 from bench import batches, compare, scaling
 from bench.runner import SectionContext
@@ -99,12 +99,7 @@ def test_compare_labels_machines_versions_and_one_sided_rows() -> None:
 # end to end through the CLI
 
 
-def _env(site: Path | None = None, **extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(p) for p in (site, ROOT) if p] + [env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    env.pop("MSGBENCH_NO_PLUGINS", None)
-    env.update(extra)
-    return env
+_env = site_env
 
 
 def _run(out: Path, formats: list[str], env: dict[str, str], payloads: tuple[str, ...] = ("trip_request",)) -> None:
@@ -139,15 +134,7 @@ def test_back_to_back_quick_runs_compare_as_same(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def slowdouble_site(tmp_path_factory):
-    target = tmp_path_factory.mktemp("slowdouble-site")
-    build = tmp_path_factory.mktemp("slowdouble-build") / "slowdouble"
-    shutil.copytree(SLOWDOUBLE, build, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
-    proc = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index",
-         "--disable-pip-version-check", "--quiet", "--target", str(target), str(build)],
-        capture_output=True, text=True, timeout=300,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    target = pip_install_site(tmp_path_factory, "slowdouble", SLOWDOUBLE)
     try:
         yield target
     finally:

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from sites import pip_install_site, site_env
 
 from formats.api import PluginError, UnknownCodec
 from formats.registry import CORE, EXTRAS, build_registry, codec_infos, describe_entries
@@ -33,19 +33,7 @@ BROKEN_SOURCE = "plugin msgbench-plugin-broken 0.1.0"
 @pytest.fixture(scope="session")
 def site(tmp_path_factory):
     """pip-install both example packages into a private directory on sys.path."""
-    target = tmp_path_factory.mktemp("plugins-site")
-    build = tmp_path_factory.mktemp("plugins-build")
-    srcs = []
-    for pkg in (EXAMPLE, BROKEN):  # build from copies: setuptools writes build/ and *.egg-info
-        dst = build / pkg.name
-        shutil.copytree(pkg, dst, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
-        srcs.append(str(dst))
-    proc = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index",
-         "--disable-pip-version-check", "--quiet", "--target", str(target), *srcs],
-        capture_output=True, text=True, timeout=300,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    target = pip_install_site(tmp_path_factory, "plugins", EXAMPLE, BROKEN)
     sys.path.insert(0, str(target))
     importlib.invalidate_caches()
     try:
@@ -63,12 +51,7 @@ def _plugins_enabled(monkeypatch):
     monkeypatch.delenv("MSGBENCH_NO_PLUGINS", raising=False)
 
 
-def _env(site: Path, **extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(site), str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    env.pop("MSGBENCH_NO_PLUGINS", None)
-    env.update(extra)
-    return env
+_env = site_env
 
 
 def _infos_by_name(registry=None):
