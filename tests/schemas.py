@@ -168,3 +168,13 @@ def everything_flipped(value: dict[str, Any], *, f32: float, field_25: dict[str,
         opt_map={"k": "v", "": ""}, opt_bool=None, tags=[], attrs={}, stops=[], grid=[], groups={}, by_name={},
         **field_25, statuses=[],
     )
+
+
+# Enum numbers that stay stable across versions (the enum tests of the tag-based codecs).
+RIDE_V1 = EnumType("RideClass", ("UNKNOWN", "ECONOMY", "COMFORT", "XL"), numbers=(1, 2, 3, 4))
+RIDE_V2 = EnumType("RideClass", ("UNKNOWN", "ECONOMY", "XL"), numbers=(1, 2, 4))  # COMFORT removed, XL stays 4
+
+
+def ride(enum: EnumType) -> Record:
+    return Record("Ride", (Field("cls", enum, 1), Field("seen", ListType(enum), 2)))
+
