@@ -12,7 +12,6 @@ import datetime as dt
 import json
 import os
 import selectors
-import signal
 import subprocess
 import sys
 import tempfile
@@ -27,7 +26,7 @@ from bench.environment import capture
 from bench.environment import finish as finish_environment
 from bench.measure import SIZE_SETTINGS, empty_row
 from bench.sections import SECTION_PRODUCERS
-from bench.subproc import kill_group
+from bench.subproc import exit_text, kill_group
 from bench.timing import Plan
 from bench.worker import PREFIX, dump_payloads
 from formats.api import MsgbenchError
@@ -142,14 +141,7 @@ class _WorkerRun:
             yield "exit", {"returncode": rc, "error": self.describe_exit(rc)}
 
     def describe_exit(self, rc: int) -> str:
-        if rc < 0:
-            try:
-                name = signal.Signals(-rc).name
-            except ValueError:
-                name = str(-rc)
-            why = f"worker process crashed (killed by {name})"
-        else:
-            why = f"worker process exited with status {rc}"
+        why = f"worker process crashed ({exit_text(rc)})" if rc < 0 else f"worker process {exit_text(rc)}"
         tail = self.stderr_tail()
         return f"{why}; last output: {tail}" if tail else why
 
