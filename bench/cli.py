@@ -7,6 +7,7 @@ Every user mistake ends with one line ``msgbench: error: ...`` and a non-zero ex
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib
 import sys
 from collections.abc import Callable
@@ -64,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="extra measurements to run (default: all for the mode; give none to skip them)")
     run.add_argument("--timeout", type=float, default=None, metavar="S",
                      help="seconds without progress before a codec is declared hung (default 180, quick 60)")
+    run.add_argument("--processes", type=_positive_int, default=None, metavar="N",
+                     help="worker processes per codec; timings vary between processes, and the confidence "
+                          "intervals and `msgbench compare` use that variation (default 5, quick 3)")
     run.add_argument("--no-report", action="store_true", help="write results.json only")
     run.add_argument("--no-conformance", action="store_true",
                      help="time plugins without first running the conformance kit on them")
@@ -133,11 +137,23 @@ def _load_with_progress(load: Callable[..., Any], path: str, args: argparse.Name
         return load(path, schema_path=args.schema, max_records=args.max_records, progress=report)
 
 
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
+    return n
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from bench.runner import RunOptions, run
     from bench.timing import Plan
 
     plan = Plan.quick() if args.quick else Plan.full()
+    if args.processes is not None:
+        plan = dataclasses.replace(plan, processes=args.processes)
     if args.untimed:
         plan = Plan(disabled=True)
     payloads = _load_payloads(args, args.payloads)

@@ -5,11 +5,16 @@
 For every codec × payload present in both runs and every figure (encode, decode, raw size), the
 change from A to B in percent and whether it is *beyond noise*:
 
-- timings: the Mann–Whitney U test on the saved per-round samples (``samples_ns``) gives
-  p < ``alpha`` (default 0.01) **and** the medians differ by more than ``threshold`` percent
-  (default 3%) — a tiny but consistent shift is not worth a reader's attention, and a large but
-  inconsistent one is noise. When a run has no samples (an old file), non-overlapping 95% CIs of
-  the median replace the test (``method: "ci95"``);
+- timings: Welch's t-test on the logarithms of the per-process medians (``processes``: every
+  figure is measured in several worker processes, see ``bench.stats``) gives p < ``alpha``
+  (default 0.01) **and** the medians differ by more than ``threshold`` percent (default 3%) — a
+  tiny but consistent shift is not worth a reader's attention, and a large but inconsistent one is
+  noise (``method: "welch-processes"``). The unit of a run is the process, not the round: rounds
+  in one process share its memory layout, hash seed and CPU state, so testing rounds (Mann–Whitney
+  over ``samples_ns``) called drift between two identical runs a change (7 of 24 timings, p down
+  to 1e-62). Results measured in a single process (older files, ``--processes 1``) fall back to
+  that test (``method: "mann-whitney (one process: between-process noise unknown)"``), and
+  without samples to non-overlapping 95% CIs (``method: "ci95"``);
 - sizes are exact: any change is real.
 
 Rows present in only one run are listed; results from different machines (``machine_id``),
@@ -27,7 +32,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench.stats import ci_overlap, mann_whitney_p
+from bench.stats import ci_overlap, mann_whitney_p, welch_log_p
 
 THRESHOLD_PCT = 3.0
 ALPHA = 0.01
@@ -56,6 +61,27 @@ def _codec_versions(doc: dict) -> dict[str, dict]:
             for c in doc.get("codecs") or [] if isinstance(c, dict)}
 
 
+def _processes_per_figure(doc: dict) -> int | None:
+    """How many worker processes measured the run's figures (1 for older results); None if unknown."""
+    for r in doc.get("rows") or []:
+        fig = r.get("encode") if isinstance(r, dict) else None
+        if isinstance(fig, dict) and fig.get("median_ns") is not None:
+            return max(1, len(_process_medians(fig)))
+    return None
+
+
+def _process_medians(fig: dict) -> list[float]:
+    procs = fig.get("processes")
+    if not isinstance(procs, list):
+        return []
+    out = []
+    for p in procs:
+        m = p.get("median_ns") if isinstance(p, dict) else None
+        if isinstance(m, (int, float)) and not isinstance(m, bool) and m > 0:
+            out.append(float(m))
+    return out
+
+
 def _time_figure(sa: dict | None, sb: dict | None, threshold: float, alpha: float) -> dict:
     if not isinstance(sa, dict) or not isinstance(sb, dict) or not sa.get("median_ns") or sb.get("median_ns") is None:
         missing = [x for x, s in (("A", sa), ("B", sb)) if not isinstance(s, dict) or s.get("median_ns") is None]
@@ -66,9 +92,14 @@ def _time_figure(sa: dict | None, sb: dict | None, threshold: float, alpha: floa
     ma, mb = float(sa["median_ns"]), float(sb["median_ns"])
     change = (mb - ma) / ma * 100
     xa, xb = sa.get("samples_ns") or [], sb.get("samples_ns") or []
-    if len(xa) >= 2 and len(xb) >= 2:
+    pa, pb = _process_medians(sa), _process_medians(sb)
+    welch = welch_log_p(pa, pb)
+    if welch is not None:
+        p = welch
+        differs, method = p < alpha, "welch-processes"
+    elif len(xa) >= 2 and len(xb) >= 2:
         p = mann_whitney_p(xa, xb)
-        differs, method = p < alpha, "mann-whitney"
+        differs, method = p < alpha, "mann-whitney (one process: between-process noise unknown)"
     else:
         p = None
         differs = "ci95_ns" in sa and "ci95_ns" in sb and not ci_overlap(sa, sb)
@@ -76,7 +107,7 @@ def _time_figure(sa: dict | None, sb: dict | None, threshold: float, alpha: floa
     significant = bool(differs and abs(change) > threshold)
     verdict = ("slower" if change > 0 else "faster") if significant else "same within noise"
     return {"a": ma, "b": mb, "change_pct": round(change, 2), "p_value": p, "method": method,
-            "significant": significant, "verdict": verdict}
+            "processes": [len(pa), len(pb)], "significant": significant, "verdict": verdict}
 
 
 def _size_figure(ra: dict, rb: dict) -> dict:
@@ -105,6 +136,11 @@ def compare(doc_a: dict, doc_b: dict, threshold_pct: float = THRESHOLD_PCT, alph
         labels.append(f"different run modes: A {ma['mode']} vs B {mb['mode']}")
     for side, m in (("A", ma), ("B", mb)):
         labels += [f"run {side}: {w}" for w in m["warnings"]]
+    for side, doc in (("A", doc_a), ("B", doc_b)):
+        n = _processes_per_figure(doc)
+        if n == 1:
+            labels.append(f"run {side} measured each figure in one worker process: the noise between processes "
+                          "is unknown, so small differences may be called changes (rerun with --processes 3 or more)")
     la = (doc_a.get("environment") or {}).get("libraries") or {}
     lb = (doc_b.get("environment") or {}).get("libraries") or {}
     library_changes = [{"library": k, "a": la.get(k), "b": lb.get(k)} for k in sorted(set(la) | set(lb))
@@ -193,8 +229,10 @@ tr.slower td,tr.larger td{background:#fde8e6}tr.faster td,tr.smaller td{backgrou
 <h1>Run comparison</h1>
 <p>A: {{ a.hostname or '?' }} · {{ a.started or '?' }} · mode {{ a.mode or '?' }} · git {{ (a.git or '?')[:12] }}<br>
 B: {{ b.hostname or '?' }} · {{ b.started or '?' }} · mode {{ b.mode or '?' }} · git {{ (b.git or '?')[:12] }}</p>
-<p>A timing change is <strong>beyond noise</strong> when the Mann–Whitney test on the per-round samples gives
-p &lt; {{ alpha }} and the medians differ by more than {{ threshold }}%; sizes are exact.
+<p>A timing change is <strong>beyond noise</strong> when Welch's t-test on the per-process medians (each figure is
+measured in several worker processes; the process, not the round, is the unit of a run) gives
+p &lt; {{ alpha }} and the medians differ by more than {{ threshold }}%; sizes are exact. Results measured in
+one process fall back to the Mann–Whitney test on the rounds, which cannot see the noise between processes.
 {{ s.significant_timings }} of {{ s.timed_figures }} timings changed beyond noise ({{ s.slower }} slower,
 {{ s.faster }} faster); {{ s.size_changes }} size change(s).</p>
 {% if labels %}<div class="warn"><ul>{% for l in labels %}<li>{{ l }}</li>{% endfor %}</ul></div>{% endif %}
@@ -235,7 +273,7 @@ def print_result(result: dict, console: Any = None) -> None:
     console = console or Console(width=max(120, Console().width))
     for label in result["labels"]:
         console.print(f"[yellow]⚠ {escape(label)}[/yellow]")
-    table = Table(title=f"A → B (beyond noise: Mann–Whitney p < {result['alpha']} and |change| > "
+    table = Table(title=f"A → B (beyond noise: between-process Welch p < {result['alpha']} and |change| > "
                         f"{result['threshold_pct']}%; sizes exact)", title_justify="left")
     for col in ("codec", "payload", "figure", "A", "B", "change", "p", "verdict"):
         table.add_column(col, justify="right" if col in ("A", "B", "change", "p") else "left", no_wrap=True)
@@ -275,7 +313,7 @@ def register_cli(sub: Any) -> None:
     p.add_argument("--threshold", type=float, default=THRESHOLD_PCT, metavar="PCT",
                    help=f"smallest change in %% that counts (default {THRESHOLD_PCT})")
     p.add_argument("--alpha", type=float, default=ALPHA, metavar="P",
-                   help=f"Mann–Whitney significance level (default {ALPHA})")
+                   help=f"significance level of the between-process test (default {ALPHA})")
     p.set_defaults(func=cmd_compare)
 
 

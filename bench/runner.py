@@ -204,14 +204,37 @@ def run(opts: RunOptions) -> dict:
 
     progress = _progress(opts.quiet)
     usable: list[str] = []
+    processes = opts.plan.worker_processes
+    # per codec: its info from the first process and every process's rows, merged into doc
+    measured: dict[str, tuple[dict, list[list[dict]]]] = {}
+
+    def merge_into_doc() -> None:
+        doc["codecs"] = [measured[e.name][0] for e in entries if e.name in measured]
+        doc["rows"] = [row for e in entries if e.name in measured
+                       for row in merge_process_rows(measured[e.name][1], [p.name for p in payloads])]
+
     try:
         with progress:
-            task = progress.add_task("measuring", total=len(entries) * len(payloads))
-            for entry in entries:
-                info = run_codec(entry, payloads, payloads_file, opts, doc, progress, task, work)
-                if info.get("status") == "ok":
-                    usable.append(entry.name)
-                save_partial()
+            task = progress.add_task("measuring", total=len(entries) * len(payloads) * processes)
+            # Processes are interleaved between codecs (pass 1 of every codec, then pass 2, ...), so
+            # a slow spell of the machine touches every codec a little rather than one a lot.
+            for index in range(processes):
+                for entry in entries:
+                    if index and measured.get(entry.name, ({},))[0].get("status") != "ok":
+                        progress.advance(task, len(payloads))  # failed in process 1: not retried
+                        continue
+                    label = f" (process {index + 1}/{processes})" if processes > 1 else ""
+                    info, rows = run_codec(entry, payloads, payloads_file, opts, progress, task, work, label)
+                    if index == 0:
+                        measured[entry.name] = (info, [rows])
+                    else:
+                        measured[entry.name][1].append(rows)
+                        if info.get("status") != "ok" and measured[entry.name][0].get("status") == "ok":
+                            measured[entry.name][0].update(
+                                status="failed", error=f"process {index + 1} of {processes}: {info.get('error')}")
+                    merge_into_doc()
+                    save_partial()
+            usable += [e.name for e in entries if measured.get(e.name, ({},))[0].get("status") == "ok"]
             for name in opts.sections if opts.sections is not None else default_sections(opts.mode):
                 progress.update(task, description=f"section: {name}")
                 doc["sections"][name] = run_section(name, SectionContext(
@@ -256,16 +279,50 @@ def run_section(name: str, ctx: SectionContext) -> dict:
     return data
 
 
-def run_codec(entry: CodecEntry, payloads: list[Payload], payloads_file: Path, opts: RunOptions, doc: dict,
-              progress: Any, task: Any, work: Path) -> dict:
-    """Measure one codec in its own worker; add its info and rows to ``doc``."""
+def merge_process_rows(per_process: list[list[dict]], payload_names: list[str]) -> list[dict]:
+    """One row per payload from the rows of several worker processes of one codec (pure).
+
+    The correctness gate, sizes and fidelity are deterministic and come from the first process; a
+    row that failed in any process is failed (the first failure's row, naming the process); every
+    timing figure is combined with ``bench.stats.combine`` (between-process CI, per-process medians).
+    """
+    from bench.stats import combine
+
+    out = []
+    for name in payload_names:
+        rows = [next((r for r in rows if r.get("payload") == name), None) for rows in per_process]
+        rows = [r for r in rows if r is not None]
+        if not rows:
+            continue
+        bad = next(((i, r) for i, r in enumerate(rows) if r.get("status") != "ok"), None)
+        if bad is not None:
+            i, r = bad
+            row = dict(r)
+            if i and len(rows) > 1 and row.get("error"):
+                row["error"] = f"process {i + 1} of {len(per_process)}: {row['error']}"
+            out.append(row)
+            continue
+        row = dict(rows[0])
+        if len(rows) > 1:
+            for key, fig in rows[0].items():
+                if isinstance(fig, dict) and "median_ns" in fig and "samples_ns" in fig:
+                    figs = [r.get(key) for r in rows]
+                    row[key] = combine([f for f in figs if isinstance(f, dict)])
+        out.append(row)
+    return out
+
+
+def run_codec(entry: CodecEntry, payloads: list[Payload], payloads_file: Path, opts: RunOptions,
+              progress: Any, task: Any, work: Path, label: str = "") -> tuple[dict, list[dict]]:
+    """Measure one codec in one worker process; return its info and one row per payload."""
     info: dict[str, Any] = {"name": entry.name, "source": entry.source, "format": entry.name.split("/")[0]}
     done: set[str] = set()
+    rows: list[dict] = []
 
     def fail_remaining(reason: str) -> None:
         for p in payloads:
             if p.name not in done:
-                doc["rows"].append(empty_row(entry.name, info["format"], p.name, "failed", reason))
+                rows.append(empty_row(entry.name, info["format"], p.name, "failed", reason))
                 done.add(p.name)
                 progress.advance(task)
 
@@ -275,9 +332,8 @@ def run_codec(entry: CodecEntry, payloads: list[Payload], payloads_file: Path, o
         env = dict(codec.process_env)
     except Exception as e:
         info.update(status="unavailable" if "pip install" in str(e) else "failed", error=str(e))
-        doc["codecs"].append(info)
         fail_remaining(f"codec unavailable: {e}")
-        return info
+        return info, rows
     job = {"codec": entry.name, "payloads_file": str(payloads_file), "plan": opts.plan.to_json(),
            "plugins": opts.plugins if opts.plugins is not None else True,
            # plugins pass the conformance kit before they are timed (built-ins pass it in our tests)
@@ -298,9 +354,9 @@ def run_codec(entry: CodecEntry, payloads: list[Payload], payloads_file: Path, o
                                 + entry.name + "` for details")
             elif kind == "start":
                 current = data["payload"]
-                progress.update(task, description=f"{entry.name} · {current}")
+                progress.update(task, description=f"{entry.name} · {current}{label}")
             elif kind == "row":
-                doc["rows"].append(data)
+                rows.append(data)
                 done.add(data["payload"])
                 progress.advance(task)
             elif kind == "fatal":
@@ -316,5 +372,4 @@ def run_codec(entry: CodecEntry, payloads: list[Payload], payloads_file: Path, o
     if "library_version" not in info and info["status"] == "ok":
         info.update(status="failed", error=info.get("error") or "worker produced no codec information")
     fail_remaining(info.get("error") or "worker ended without measuring this payload")
-    doc["codecs"].append(info)
-    return info
+    return info, rows

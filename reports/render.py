@@ -83,9 +83,10 @@ def _row_view(r: dict, info: dict, front: set[str]) -> dict:
 
 
 def _mark_ties(raw: list[dict], views: list[dict]) -> None:
-    """Mark, per op, the fastest codec and every codec not distinguishable from it: 95% CIs of the
-    medians overlap, or Mann–Whitney on the saved samples gives p >= 0.01 ("same speed within noise")."""
-    from bench.stats import ci_overlap, mann_whitney_p
+    """Mark, per op, the fastest codec and every codec not distinguishable from it ("same speed
+    within noise": ``bench.stats.same_within_noise``, between-process test when measured in several
+    processes, else overlapping CIs or Mann–Whitney on the rounds)."""
+    from bench.stats import same_within_noise
 
     for op in ("encode", "decode"):
         timed = [(r[op], v) for r, v in zip(raw, views, strict=True)
@@ -97,10 +98,7 @@ def _mark_ties(raw: list[dict], views: list[dict]) -> None:
         for st, v in timed:
             if v is best_view:
                 continue
-            overlap = isinstance(st.get("ci95_ns"), list) and isinstance(best.get("ci95_ns"), list) and ci_overlap(st, best)
-            xs, ys = st.get("samples_ns") or [], best.get("samples_ns") or []
-            same = overlap or (len(xs) >= 2 and len(ys) >= 2 and mann_whitney_p(xs, ys) >= 0.01)
-            v[op]["tie"] = bool(same)
+            v[op]["tie"] = bool(same_within_noise(st, best))
 
 
 def _charts(doc: dict, payloads: list[str], codecs: list[str], slugs: dict[str, str]) -> dict:
