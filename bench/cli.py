@@ -137,6 +137,20 @@ def _load_with_progress(load: Callable[..., Any], path: str, args: argparse.Name
         return load(path, schema_path=args.schema, max_records=args.max_records, progress=report)
 
 
+def _by_signal(e: KeyboardInterrupt) -> str:
+    return f" by {e.args[0]}" if e.args and str(e.args[0]).startswith("SIG") else ""
+
+
+def _interrupted_exit(e: KeyboardInterrupt) -> int:
+    """128 + the signal's number, as a shell reports it (130 for Ctrl-C)."""
+    import signal
+
+    try:
+        return 128 + int(signal.Signals[str(e.args[0])]) if e.args else EXIT_INTERRUPTED
+    except KeyError:
+        return EXIT_INTERRUPTED
+
+
 def _positive_int(text: str) -> int:
     try:
         n = int(text)
@@ -165,12 +179,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     try:
         doc = run(opts)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
         previous = args.out / "results.json"
         kept = f"previous {previous} left intact, " if previous.exists() else ""
-        print(f"msgbench: interrupted; {kept}partial results in {args.out / 'results.partial.json'}",
-              file=sys.stderr)
-        return EXIT_INTERRUPTED
+        print(f"msgbench: interrupted{_by_signal(e)}; {kept}partial results in "
+              f"{args.out / 'results.partial.json'}", file=sys.stderr)
+        return _interrupted_exit(e)
     print_summary(doc)
     if not args.no_report:
         from reports.render import write_report
@@ -298,11 +312,14 @@ def main(argv: list[str] | None = None) -> int:
     from payloads.catalog import UnknownPayload
     from payloads.model import ModelError, SchemaMismatch
 
+    from formats.isolation import install_signal_handlers
+
+    install_signal_handlers()  # SIGTERM/SIGHUP end a run like Ctrl-C: children killed, results atomic
     try:
         return args.func(args)
-    except KeyboardInterrupt:
-        print("msgbench: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as e:
+        print(f"msgbench: interrupted{_by_signal(e)}", file=sys.stderr)
+        return _interrupted_exit(e)
     except (MsgbenchError, UnknownPayload, SchemaMismatch, ModelError, OSError) as e:
         if args.debug:
             raise

@@ -9,11 +9,6 @@ and a partial file that says so.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
-import selectors
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -26,10 +21,11 @@ from bench.environment import capture
 from bench.environment import finish as finish_environment
 from bench.measure import SIZE_SETTINGS, empty_row
 from bench.sections import SECTION_PRODUCERS
-from bench.subproc import exit_text, kill_group
 from bench.timing import Plan
-from bench.worker import PREFIX, dump_payloads
+from bench.worker import dump_payloads
 from formats.api import MsgbenchError
+from formats.isolation import Died, Limits, Task
+from formats.isolation import run as run_isolated
 from formats.registry import CodecEntry, build_registry
 from payloads.catalog import Payload
 
@@ -96,70 +92,6 @@ def payload_info(p: Payload) -> dict:
         json_bytes = None
     return {"name": p.name, "description": p.description, "source": p.source, "json_bytes": json_bytes,
             "record": p.schema.name, "notes": list(p.notes)}
-
-
-class _WorkerRun:
-    """Runs one codec's worker and yields its messages, with an inactivity timeout."""
-
-    def __init__(self, entry: CodecEntry, env: dict[str, str], job: dict, log_path: Path, timeout_s: float):
-        self.entry, self.timeout_s = entry, timeout_s
-        self.log_path = log_path
-        self.log = open(log_path, "wb")
-        full_env = dict(os.environ)
-        full_env.update(env)
-        full_env["PYTHONUNBUFFERED"] = "1"
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=self.log, env=full_env, start_new_session=True,
-        )
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps(job).encode())
-        self.proc.stdin.close()
-
-    def messages(self):
-        assert self.proc.stdout is not None
-        sel = selectors.DefaultSelector()
-        sel.register(self.proc.stdout, selectors.EVENT_READ)
-        buf = b""
-        while True:
-            if not sel.select(self.timeout_s):
-                self.kill()
-                yield "timeout", {"error": f"no progress for {self.timeout_s:.0f} s: worker hung and was killed"}
-                return
-            chunk = os.read(self.proc.stdout.fileno(), 65536)
-            if not chunk:
-                break
-            buf += chunk
-            while b"\n" in buf:
-                line, buf = buf.split(b"\n", 1)
-                text = line.decode("utf-8", "replace")
-                if text.startswith(PREFIX + " "):
-                    _, kind, data = text.split(" ", 2)
-                    yield kind, json.loads(data)
-        rc = self.proc.wait()
-        if rc != 0:
-            yield "exit", {"returncode": rc, "error": self.describe_exit(rc)}
-
-    def describe_exit(self, rc: int) -> str:
-        why = f"worker process crashed ({exit_text(rc)})" if rc < 0 else f"worker process {exit_text(rc)}"
-        tail = self.stderr_tail()
-        return f"{why}; last output: {tail}" if tail else why
-
-    def stderr_tail(self, n: int = 3) -> str:
-        self.log.flush()
-        try:
-            lines = [ln for ln in self.log_path.read_text(errors="replace").splitlines() if ln.strip()]
-        except OSError:
-            return ""
-        return " | ".join(lines[-n:])[-500:]
-
-    def kill(self) -> None:
-        kill_group(self.proc)
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.kill()
-        self.log.close()
 
 
 def _progress(quiet: bool):
@@ -313,7 +245,7 @@ def merge_process_rows(per_process: list[list[dict]], payload_names: list[str]) 
 
 
 def run_codec(entry: CodecEntry, payloads: list[Payload], payloads_file: Path, opts: RunOptions,
-              progress: Any, task: Any, work: Path, label: str = "") -> tuple[dict, list[dict]]:
+              progress: Any, task_id: Any, work: Path, label: str = "") -> tuple[dict, list[dict]]:
     """Measure one codec in one worker process; return its info and one row per payload."""
     info: dict[str, Any] = {"name": entry.name, "source": entry.source, "format": entry.name.split("/")[0]}
     done: set[str] = set()
@@ -324,7 +256,7 @@ def run_codec(entry: CodecEntry, payloads: list[Payload], payloads_file: Path, o
             if p.name not in done:
                 rows.append(empty_row(entry.name, info["format"], p.name, "failed", reason))
                 done.add(p.name)
-                progress.advance(task)
+                progress.advance(task_id)
 
     try:
         codec = entry.codec()
@@ -339,36 +271,44 @@ def run_codec(entry: CodecEntry, payloads: list[Payload], payloads_file: Path, o
            # plugins pass the conformance kit before they are timed (built-ins pass it in our tests)
            "conformance": opts.conformance and not entry.builtin}
     safe = entry.name.replace("/", "_")
-    worker = _WorkerRun(entry, env, job, work / f"{safe}.log", opts.row_timeout_s)
+    limits = Limits(startup_s=opts.row_timeout_s, item_s=opts.row_timeout_s)
+    task = Task("bench.worker:measure_task", job, env)
     info.update(status="ok", error=None)
-    try:
-        current = None
-        for kind, data in worker.messages():
-            if kind == "codec":
-                info.update(data)
-            elif kind == "conformance":
-                info["conformance"] = data
-                if not data["passed"]:
-                    info.update(status="failed", error="fails the conformance kit (rules: "
-                                + ", ".join(data["failed_rules"]) + "); run `msgbench check-plugin "
-                                + entry.name + "` for details")
-            elif kind == "start":
-                current = data["payload"]
-                progress.update(task, description=f"{entry.name} · {current}{label}")
-            elif kind == "row":
-                rows.append(data)
-                done.add(data["payload"])
-                progress.advance(task)
-            elif kind == "fatal":
-                info.update(status="failed", error=data["error"])
-                fail_remaining(f"codec failed to start: {data['error']}")
-            elif kind in ("timeout", "exit"):
-                where = f" while measuring {current}" if current and current not in done else ""
-                if info.get("status") == "ok" and len(done) < len(payloads):
-                    info["error"] = data["error"] + where
-                fail_remaining(data["error"] + where)
-    finally:
-        worker.close()
+    current = None
+    for _, item in run_isolated(task, limits, log_path=work / f"{safe}.log"):
+        if isinstance(item, Died):
+            if item.reason == "setup":
+                info.update(status="failed", error=item.detail)
+                fail_remaining(f"codec failed to start: {item.detail}")
+                break
+            if item.reason == "timeout":
+                why = f"no progress for {opts.row_timeout_s:.0f} s: worker hung and was killed"
+            else:
+                why = item.detail
+            where = f" while measuring {current}" if current and current not in done else ""
+            if info.get("status") == "ok" and len(done) < len(payloads):
+                info["error"] = why + where
+            fail_remaining(why + where)
+            break
+        kind, data = item
+        if kind == "codec":
+            info.update(data)
+        elif kind == "conformance":
+            info["conformance"] = data
+            if not data["passed"]:
+                info.update(status="failed", error="fails the conformance kit (rules: "
+                            + ", ".join(data["failed_rules"]) + "); run `msgbench check-plugin "
+                            + entry.name + "` for details")
+        elif kind == "start":
+            current = data["payload"]
+            progress.update(task_id, description=f"{entry.name} · {current}{label}")
+        elif kind == "row":
+            rows.append(data)
+            done.add(data["payload"])
+            progress.advance(task_id)
+        elif kind == "fatal":
+            info.update(status="failed", error=data["error"])
+            fail_remaining(f"codec failed to start: {data['error']}")
     if "library_version" not in info and info["status"] == "ok":
         info.update(status="failed", error=info.get("error") or "worker produced no codec information")
     fail_remaining(info.get("error") or "worker ended without measuring this payload")

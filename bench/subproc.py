@@ -1,105 +1,33 @@
-"""Run a section's codec work in a child process: one job in, one JSON result out, with a timeout.
+"""One-shot section jobs on top of ``formats.isolation`` (the only module that starts children).
 
 Used by the measurement sections (calibration, batches, scaling, memory) so that a codec that
 crashes, hangs or leaks never takes the run down, and so that each codec runs with its own
-``process_env`` (e.g. protobuf/python needs ``PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION=python``
-before protobuf is imported, which only a fresh process can honour).
-
-Parent::
+``process_env``. The job is ``handle_job(job) -> JSON-able dict`` in the section's module::
 
     result, error = run_job("bench.memory", job, env=codec.process_env, timeout_s=60)
-
-Child (``python -m bench.memory --worker``)::
-
-    if __name__ == "__main__" and "--worker" in sys.argv:
-        sys.exit(worker_main(handle_job))   # handle_job(job: dict) -> JSON-able dict
-
-The child reads the job (JSON) from stdin and writes one line ``MSGBENCH result <json>`` on a
-private copy of stdout; everything else it (or a codec, or pytest) prints goes to stderr, whose
-tail is quoted in the error when the child dies. The child runs in its own session and is killed
-with its process group on timeout.
-
-(bench.evolution and bench.faults have their own, more elaborate, streaming workers with restarts
-per cell/trial; this helper is the simple one-shot case.)
 """
 
 from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
 import sys
-import tempfile
 import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
+from formats.isolation import ROOT, Limits, Task, TaskDied, child_env, exit_text, kill_group, run_once  # noqa: F401
+
 PREFIX = "MSGBENCH"
-ROOT = str(Path(__file__).resolve().parents[1])
-
-
-def _tail(text: str, n: int = 4) -> str:
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    fatal = next((i for i, ln in enumerate(lines) if ln.startswith("Fatal Python error")), None)
-    if fatal is not None:
-        return " | ".join(lines[fatal:fatal + 3])[:400]
-    return " | ".join(lines[-n:])[-400:]
-
-
-def exit_text(rc: int) -> str:
-    """A child's return code in words: ``exited with status N`` or ``killed by SIGNAME``."""
-    if rc < 0:
-        try:
-            return f"killed by {signal.Signals(-rc).name}"
-        except ValueError:
-            return f"killed by signal {-rc}"
-    return f"exited with status {rc}"
-
-
-def child_env(env: dict[str, str] | None) -> dict[str, str]:
-    """This process's environment plus ``env``, with msgbench's root first on ``PYTHONPATH``,
-    unbuffered output and faulthandler on (a fatal signal leaves a traceback on stderr)."""
-    full_env = dict(os.environ)
-    full_env.update(env or {})
-    full_env["PYTHONPATH"] = ROOT + (os.pathsep + full_env["PYTHONPATH"] if full_env.get("PYTHONPATH") else "")
-    full_env["PYTHONUNBUFFERED"] = "1"
-    full_env["PYTHONFAULTHANDLER"] = "1"
-    return full_env
-
-
-def kill_group(proc: subprocess.Popen) -> None:
-    """SIGKILL a child started with ``start_new_session=True`` and its whole process group; reap it."""
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    proc.wait()
 
 
 def run_job(module: str, job: dict, env: dict[str, str] | None = None, timeout_s: float = 120.0) -> tuple[Any, str | None]:
-    """Run ``python -m <module> --worker`` on ``job``; return ``(result, None)`` or ``(None, error)``."""
-    full_env = child_env(env)
-    with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen([sys.executable, "-m", module, "--worker"], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=err, env=full_env, start_new_session=True)
-        try:
-            out, _ = proc.communicate(json.dumps(job).encode(), timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            kill_group(proc)
-            return None, f"timeout: no result within {timeout_s:.0f} s; worker killed"
-        err.seek(0)
-        stderr = err.read().decode("utf-8", "replace")
-    for line in out.decode("utf-8", "replace").splitlines():
-        if line.startswith(PREFIX + " result "):
-            data = json.loads(line.split(" ", 2)[2])
-            if isinstance(data, dict) and "__worker_error__" in data:
-                return None, data["__worker_error__"]
-            return data, None
-    tail = _tail(stderr)
-    why = f"worker {exit_text(proc.returncode)}"
-    return None, f"{why}; last output: {tail}" if tail else why
+    """Run ``module.handle_job(job)`` in a child; return ``(result, None)`` or ``(None, error)``."""
+    try:
+        return run_once(Task(f"{module}:handle_job", job, dict(env or {})), Limits(total_s=timeout_s)), None
+    except TaskDied as e:
+        return None, e.died.detail
 
 
 def private_channel() -> TextIO:

@@ -1,24 +1,18 @@
-"""The measuring process: one codec, many payloads, rows streamed back to the parent.
+"""The measuring task: one codec, many payloads, rows streamed back to the parent.
 
-The parent (bench.runner) starts ``python -m bench.worker`` once per codec with the codec's
-``process_env`` applied, writes a JSON job on stdin and reads lines ``MSGBENCH <kind> <json>`` from
-stdout: ``codec`` (metadata measured in this process, e.g. the protobuf backend), then one ``row``
-per payload. Everything else the codec or pytest prints goes to stderr. A codec that raises is a
-failed row; one that hangs or kills this process is detected by the parent, which records the
+``bench.runner`` runs ``measure_task`` through ``formats.isolation`` once per codec and worker
+process, with the codec's ``process_env`` applied before anything is imported. The task yields
+``(kind, data)`` items: ``codec`` (metadata measured in this process, e.g. the protobuf backend),
+``conformance`` (plugins only), then ``start`` and ``row`` per payload. A codec that raises is a
+failed row; one that hangs or kills the process is a ``Died`` for the parent, which records the
 remaining rows as failed and goes on with the next codec.
 """
 
 from __future__ import annotations
 
-import json
 import pickle
-import sys
 import traceback
 from typing import Any
-
-from bench.subproc import private_channel
-
-PREFIX = "MSGBENCH"
 
 
 def codec_info(codec: Any) -> dict:
@@ -77,16 +71,9 @@ def conformance_verdict(codec: Any) -> dict:
             "checks": len(report), "duration_s": round(report.duration_s, 2)}
 
 
-def main() -> int:
-    channel = private_channel()  # our copy of stdout; fd 1 then points at stderr for everyone else
-
-    def emit(kind: str, data: Any) -> None:
-        from bench.results import dumps
-
-        channel.write(f"{PREFIX} {kind} {dumps(data).replace(chr(10), ' ')}\n")
-        channel.flush()
-
-    job = json.loads(sys.stdin.read())
+def measure_task(job: dict, start: int = 0):
+    """Yield ``(kind, data)`` items for one codec (see the module docstring). ``start`` is unused:
+    the runner does not restart a codec that died (its remaining rows fail)."""
     from bench.measure import empty_row, measure_row
     from bench.timing import Plan
     from formats.registry import build_registry
@@ -94,29 +81,25 @@ def main() -> int:
     try:
         codec = build_registry(job.get("plugins", True)).codec(job["codec"])
         codec.check_available()
-        emit("codec", codec_info(codec))
+        info = codec_info(codec)
     except Exception as e:
-        emit("fatal", {"error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc(limit=8)})
-        return 3
+        yield "fatal", {"error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc(limit=8)}
+        return
+    yield "codec", info
     payloads = load_payloads(job["payloads_file"])
     if job.get("conformance"):
         verdict = conformance_verdict(codec)
-        emit("conformance", verdict)
+        yield "conformance", verdict
         if not verdict["passed"]:
             reason = "fails the conformance kit, not timed: " + "; ".join(verdict["failures"][:3])
             for payload in payloads:
-                emit("row", empty_row(codec.name, codec.format, payload.name, "failed", reason))
-            return 0
+                yield "row", empty_row(codec.name, codec.format, payload.name, "failed", reason)
+            return
     plan = Plan(**job["plan"])
     for payload in payloads:
-        emit("start", {"payload": payload.name})
+        yield "start", {"payload": payload.name}
         try:
             row = measure_row(codec, payload, plan)
         except Exception as e:  # defensive: measure_row already guards codec faults
             row = empty_row(codec.name, codec.format, payload.name, "failed", f"harness error: {e}")
-        emit("row", row)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        yield "row", row

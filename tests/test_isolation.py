@@ -95,7 +95,9 @@ def _previous_results() -> str:
     return dumps(doc) + "\n"
 
 
-def test_interrupted_run_keeps_previous_results_and_writes_partial(doubles_site, tmp_path) -> None:
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)],
+                         ids=["SIGINT", "SIGTERM", "SIGHUP"])
+def test_interrupted_run_keeps_previous_results_and_writes_partial(doubles_site, tmp_path, sig, code) -> None:
     out = tmp_path / "out"
     out.mkdir()
     previous = _previous_results().encode()
@@ -114,16 +116,16 @@ def test_interrupted_run_keeps_previous_results_and_writes_partial(doubles_site,
             assert time.monotonic() < deadline, "the hanging codec was never reached"
             time.sleep(0.05)
         time.sleep(0.3)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         _, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
     err_text = err.decode()
-    assert proc.returncode == 130, err_text[-2000:]
+    assert proc.returncode == code, err_text[-2000:]
     assert "Traceback" not in err_text
-    assert "interrupted" in err_text
+    assert "interrupted" in err_text and (sig == signal.SIGINT or sig.name in err_text)
     assert (out / "results.json").read_bytes() == previous
     from bench.results import load
 
