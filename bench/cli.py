@@ -309,10 +309,9 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE
+    from formats.isolation import install_signal_handlers
     from payloads.catalog import UnknownPayload
     from payloads.model import ModelError, SchemaMismatch
-
-    from formats.isolation import install_signal_handlers
 
     install_signal_handlers()  # SIGTERM/SIGHUP end a run like Ctrl-C: children killed, results atomic
     try:
