@@ -20,21 +20,30 @@ encoding and derive deterministic corrupted inputs of four kinds:
     instead: a giant number (200,000 digits) in place of the first number, or 100,000 levels of
     nesting around the document.
 
-Each trial decodes the input (``prepared.decode``) and converts it (``prepared.from_native``) and
-is classified as ``clean_error`` (an exception was raised), ``silent_garbage`` (no error; whether
-the value still equals the original is counted apart in ``unchanged``), ``hang`` (no answer
-within the per-trial time limit) or ``crash`` (the process died: a signal, an exit, or a
-``MemoryError`` under the 1 GiB address-space limit — an allocation driven by an untrusted size
-is a resource-exhaustion bug even when Python catches it; those are also counted in
-``memory_errors``).
+``bomb``
+    a structure-aware hostile message that stays small but makes a decoder loop or allocate:
+    Thrift: an unknown list field of 2**31-1 (binary) or 2**62 (compact) elements of a zero-size
+    element type (thriftpy2's skip loops over them: 12 bytes can spin forever); Protobuf: an
+    overlong 11-byte varint and 100,000 nested unknown groups/messages; msgpack/CBOR: 100,000
+    nested one-element arrays; JSON/XML: 100,000 levels of nesting. Formats without a known bomb
+    skip this kind (counted as ``skipped``).
 
-A codec's trials run in a child process (``python -m bench.faults``) with the codec's
-``process_env``, ``RLIMIT_AS`` = 1 GiB and a per-trial watchdog in the parent; after a hang or a
-crash the child is restarted at the next trial. Section data::
+Each trial decodes the input (``prepared.decode``) and converts it (``prepared.from_native``) and
+is classified by what the user of the library sees: ``clean_error`` (an exception was raised —
+including a ``MemoryError`` under the address-space limit, which is a clean error for the caller
+but means the decoder *attempted* an allocation driven by an untrusted size: those are also
+counted apart in ``memory_errors``, "allocation attempted"), ``silent_garbage`` (no error;
+whether the value still equals the original is counted apart in ``unchanged``), ``hang`` (no
+answer within the per-trial time limit) or ``crash`` (the process died: a signal or an exit).
+
+A codec's trials run as a ``formats.isolation`` stream task (``trials_task``) with the codec's
+``process_env``, 1 GiB of address space above what the child had after its imports, and a
+per-trial time limit; after a hang or a crash the child is restarted at the next trial.
+Section data::
 
     {"trials_per_kind": N, "payloads": [...], "memory_limit_bytes": ..., "trial_timeout_s": ...,
      "codecs": [{"codec", "kinds": {kind: {"clean_error", "silent_garbage", "hang", "crash"}},
-                 "unchanged": {kind: n}, "memory_errors": n, "examples": [str, ...],
+                 "unchanged": {kind: n}, "memory_errors": n, "skipped": n, "examples": [str, ...],
                  "error": str (only when the codec could not be probed at all)}]}
 """
 
@@ -43,18 +52,14 @@ from __future__ import annotations
 import json
 import os
 import random
-import selectors
-import signal
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.subproc import kill_group, private_channel
+from formats.isolation import Died, Limits, Task, run
 
-KINDS = ("truncated", "bitflip", "random", "oversized_length")
+KINDS = ("truncated", "bitflip", "random", "oversized_length", "bomb")
 OUTCOMES = ("clean_error", "silent_garbage", "hang", "crash")
 TRIALS = {"full": 25, "quick": 8, "untimed": 3}
 MEMORY_LIMIT = 1 << 30
@@ -62,7 +67,6 @@ TRIAL_TIMEOUT_S = 1.0
 STARTUP_TIMEOUT_S = 60.0
 PREFERRED_PAYLOADS = ("trip_request", "completed_trip")  # small, medium
 MAX_EXAMPLES = 8
-PREFIX = "MSGBENCH-FAULT"
 HUGE_LENGTHS = (0x7FFFFFFF, 0xFFFFFFFF, 1 << 62)
 
 
@@ -364,6 +368,39 @@ def text_hostile(data: bytes, fmt: str, j: int) -> tuple[bytes, str]:
     return b"[" * depth + data + b"]" * depth, "deep nesting"
 
 
+def _thrift_compact_field_header(field_id: int, ttype: int) -> bytes:
+    return bytes([ttype]) + _encode_varint((field_id << 1) ^ (field_id >> 15))  # long form: type, zigzag i16
+
+
+def bombs(data: bytes, codec_name: str, fmt: str) -> list[tuple[bytes, str]]:
+    """Small structure-aware hostile messages for this codec's format (see the module docstring)."""
+    depth = 100_000
+    if fmt == "thrift" and "compact" in codec_name:
+        head = _thrift_compact_field_header(200, 9)
+        return [(head + bytes([0xF0 | et]) + _encode_varint(1 << 62) + data,
+                 f"unknown list of 2**62 elements of compact type {et}") for et in (0, 1, 3)]
+    if fmt == "thrift":
+        return [(bytes([15]) + (200).to_bytes(2, "big") + bytes([et]) + (0x7FFFFFFF).to_bytes(4, "big") + data,
+                 f"unknown list of 2**31-1 elements of type {et}") for et in (0, 1, 2)]
+    if fmt == "protobuf":
+        overlong = _encode_varint((1000 << 3) | 0) + b"\xff" * 10 + b"\x01"
+        groups = _encode_varint((1000 << 3) | 3) * depth
+        nested = b""
+        for _ in range(2000):  # length-delimited nesting must carry lengths: build it inside out
+            nested = _encode_varint((1000 << 3) | 2) + _encode_varint(len(nested)) + nested
+        return [(overlong + data, "overlong 11-byte varint in an unknown field"),
+                (groups + data, f"{depth} nested unknown start-groups"),
+                (nested + data, "2000 nested unknown length-delimited fields")]
+    if fmt == "msgpack":
+        return [(b"\x91" * depth + b"\xc0", f"{depth} nested one-element arrays")]
+    if fmt == "cbor":
+        return [(b"\x81" * depth + b"\xf6", f"{depth} nested one-element arrays")]
+    if fmt in ("json", "xml"):
+        body, how = text_hostile(data, fmt, 1)
+        return [(body, how)]
+    return []
+
+
 def corrupt(data: bytes, kind: str, j: int, n: int, seed: str, codec_name: str, fmt: str,
             avsc: Any = None) -> tuple[bytes, str]:
     """Trial ``j`` of ``n`` of ``kind`` for the valid encoding ``data``; returns (bytes, how)."""
@@ -383,6 +420,11 @@ def corrupt(data: bytes, kind: str, j: int, n: int, seed: str, codec_name: str, 
         return bytes(b), "flipped bit(s) " + ",".join(where)
     if kind == "random":
         return rng.randbytes(size), f"{size} random bytes"
+    if kind == "bomb":
+        options = bombs(data, codec_name, fmt)
+        if not options:
+            raise NotImplementedError(f"no bomb known for the {fmt} format")
+        return options[j % len(options)]
     if kind != "oversized_length":
         raise ValueError(kind)
     if fmt in ("json", "xml"):
@@ -417,69 +459,51 @@ def _short(text: str, n: int = 160) -> str:
     return text if len(text) <= n else text[: n - 3] + "..."
 
 
-def child_main() -> int:
-    channel = private_channel()
-
-    def emit(kind: str, data: Any) -> None:
-        channel.write(f"{PREFIX} {kind} {json.dumps(data)}\n")
-        channel.flush()
-
-    job = json.loads(sys.stdin.read())
+def trials_task(job: dict, start: int):
+    """The child side: prepare the codec once, then yield one result per trial from ``start``."""
     from bench.worker import load_payloads
     from formats.registry import build_registry
     from payloads.model import differences
 
-    try:
-        codec = build_registry(job.get("plugins", True)).codec(job["codec"])
-        codec.check_available()
-        payloads = load_payloads(job["payloads_file"])
-        prepared, valid, originals, avscs = [], [], [], []
-        for p in payloads:
-            pr = codec.prepare(p.schema)
-            data = bytes(pr.encode(pr.to_native(p.value)))
-            prepared.append(pr)
-            valid.append(data)
-            originals.append(pr.from_native(pr.decode(data)))
-            avsc = None
-            if codec.format == "avro":
-                st = codec.schema_text(p.schema)
-                avsc = json.loads(st.text) if st is not None else None
-            avscs.append(avsc)
-    except Exception as e:
-        emit("setup_error", {"error": _short(f"{type(e).__name__}: {e}", 300)})
-        return 3
-    import resource
-
+    codec = build_registry(job.get("plugins", True)).codec(job["codec"])
+    codec.check_available()
+    payloads = load_payloads(job["payloads_file"])
+    prepared, valid, originals, avscs = [], [], [], []
+    for p in payloads:
+        pr = codec.prepare(p.schema)
+        data = bytes(pr.encode(pr.to_native(p.value)))
+        prepared.append(pr)
+        valid.append(data)
+        originals.append(pr.from_native(pr.decode(data)))
+        avsc = None
+        if codec.format == "avro":
+            st = codec.schema_text(p.schema)
+            avsc = json.loads(st.text) if st is not None else None
+        avscs.append(avsc)
     limit = int(job.get("memory_limit", MEMORY_LIMIT))
-    try:
-        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-        if hard == resource.RLIM_INFINITY or hard > limit:
-            resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    except (ValueError, OSError):
-        pass
-    emit("ready", {})
     n = job["trials"]
     plan = [(kind, j) for kind in KINDS for j in range(n)]
-    for i in range(job.get("start", 0), len(plan)):
+    for i in range(start, len(plan)):
         kind, j = plan[i]
         k = j % len(payloads)
         seed = f"{codec.name}:{payloads[k].name}"
         try:
             bad, how = corrupt(valid[k], kind, j, n, seed, codec.name, codec.format, avscs[k])
-        except Exception as e:  # our generator failed: say so rather than blame the codec
-            emit("result", {"i": i, "outcome": "skipped", "detail": _short(f"generator: {e}")})
+        except Exception as e:  # our generator failed or knows no such input: say so, blame nobody
+            yield {"i": i, "outcome": "skipped", "detail": _short(f"generator: {e}")}
             continue
         try:
             back = prepared[k].from_native(prepared[k].decode(bad))
         except MemoryError:
-            emit("result", {"i": i, "outcome": "crash", "memory_error": True,
-                            "detail": _short(f"{kind} ({how}): MemoryError under the {limit >> 20} MiB limit")})
+            yield {"i": i, "outcome": "clean_error", "memory_error": True,
+                   "detail": _short(f"{kind} ({how}): MemoryError under the {limit >> 20} MiB limit "
+                                    "(allocation attempted)")}
             continue
         except RecursionError as e:
-            emit("result", {"i": i, "outcome": "clean_error", "detail": _short(f"{kind} ({how}): RecursionError: {e}")})
+            yield {"i": i, "outcome": "clean_error", "detail": _short(f"{kind} ({how}): RecursionError: {e}")}
             continue
         except Exception as e:
-            emit("result", {"i": i, "outcome": "clean_error", "detail": _short(f"{kind} ({how}): {type(e).__name__}: {e}")})
+            yield {"i": i, "outcome": "clean_error", "detail": _short(f"{kind} ({how}): {type(e).__name__}: {e}")}
             continue
         try:
             diffs = differences(originals[k], back, limit=1)
@@ -490,59 +514,11 @@ def child_main() -> int:
             detail = f"{kind} ({how}): decoded without error, {what}"
         else:
             detail = f"{kind} ({how}): decoded without error to the original value"
-        emit("result", {"i": i, "outcome": "silent_garbage", "equal": not diffs, "detail": _short(detail)})
-    emit("done", {})
-    return 0
+        yield {"i": i, "outcome": "silent_garbage", "equal": not diffs, "detail": _short(detail)}
 
 
 # ------------------------------------------------------------------------------------------------
 # The parent: one child per codec, watchdog, restart after a hang or crash.
-
-
-def _signal_name(rc: int) -> str:
-    try:
-        return signal.Signals(-rc).name
-    except ValueError:
-        return str(-rc)
-
-
-class _Child:
-    def __init__(self, job: dict, env: dict[str, str], log: Any):
-        full_env = dict(os.environ)
-        full_env.update(env)
-        full_env["PYTHONUNBUFFERED"] = "1"
-        self.proc = subprocess.Popen([sys.executable, "-m", "bench.faults"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=log, env=full_env, start_new_session=True)
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(json.dumps(job).encode())
-        self.proc.stdin.close()
-        self.sel = selectors.DefaultSelector()
-        self.sel.register(self.proc.stdout, selectors.EVENT_READ)
-        self.buf = b""
-
-    def next_message(self, timeout: float) -> tuple[str, Any]:
-        """("timeout", None), ("eof", returncode) or (kind, data)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            while b"\n" in self.buf:
-                line, self.buf = self.buf.split(b"\n", 1)
-                text = line.decode("utf-8", "replace")
-                if text.startswith(PREFIX + " "):
-                    _, kind, data = text.split(" ", 2)
-                    return kind, json.loads(data)
-            left = deadline - time.monotonic()
-            if left <= 0 or not self.sel.select(left):
-                return "timeout", None
-            chunk = os.read(self.proc.stdout.fileno(), 65536)  # type: ignore[union-attr]
-            if not chunk:
-                return "eof", self.proc.wait()
-            self.buf += chunk
-
-    def kill(self) -> None:
-        kill_group(self.proc)
-        self.sel.close()
-        if self.proc.stdout:
-            self.proc.stdout.close()
 
 
 def probe_codec(name: str, env: dict[str, str], payloads_file: str, trials: int, plugins: bool,
@@ -553,52 +529,41 @@ def probe_codec(name: str, env: dict[str, str], payloads_file: str, trials: int,
                              "skipped": 0, "examples": []}
     examples: dict[str, list[str]] = {}
     plan = [(kind, j) for kind in KINDS for j in range(trials)]
-    nxt = 0
-    with open(log_path, "ab") as log:
-        while nxt < len(plan):
-            job = {"codec": name, "payloads_file": payloads_file, "plugins": plugins, "trials": trials,
-                   "start": nxt, "memory_limit": MEMORY_LIMIT}
-            child = _Child(job, env, log)
-            try:
-                kind, data = child.next_message(STARTUP_TIMEOUT_S)
-                if kind != "ready":
-                    why = data["error"] if kind == "setup_error" else (
-                        "child did not start in time" if kind == "timeout" else f"child died at startup ({data})")
-                    entry["error"] = why
-                    return entry
-                while nxt < len(plan):
-                    kind, data = child.next_message(trial_timeout)
-                    tkind = plan[nxt][0]
-                    if kind == "result":
-                        nxt = data["i"] + 1
-                        outcome = data["outcome"]
-                        if outcome == "skipped":
-                            entry["skipped"] += 1
-                            continue
-                        kinds[tkind][outcome] += 1
-                        if data.get("memory_error"):
-                            entry["memory_errors"] += 1
-                        if data.get("equal"):
-                            unchanged[tkind] += 1
-                        examples.setdefault(f"{tkind}/{outcome}", []).append(data["detail"])
-                        continue
-                    if kind == "done":
-                        break
-                    if kind == "timeout":
-                        kinds[tkind]["hang"] += 1
-                        examples.setdefault(f"{tkind}/hang", []).append(
-                            f"{tkind} trial {plan[nxt][1]}: no answer within {trial_timeout:g} s, killed")
-                    else:  # eof: the child died on this trial
-                        rc = data
-                        why = f"killed by {_signal_name(rc)}" if rc is not None and rc < 0 else f"exited with status {rc}"
-                        kinds[tkind]["crash"] += 1
-                        examples.setdefault(f"{tkind}/crash", []).append(f"{tkind} trial {plan[nxt][1]}: process {why}")
-                    nxt += 1
-                    break  # restart the child at the next trial
-            finally:
-                child.kill()
+    job = {"codec": name, "payloads_file": payloads_file, "plugins": plugins, "trials": trials,
+           "memory_limit": MEMORY_LIMIT}
+    limits = Limits(startup_s=STARTUP_TIMEOUT_S, item_s=trial_timeout, memory_bytes=MEMORY_LIMIT)
+    results = 0
+    for i, item in run(Task("bench.faults:trials_task", job, env), limits, restart=True, log_path=log_path):
+        if isinstance(item, Died) and (item.reason in ("setup", "error") or i >= len(plan)):
+            if not results:
+                entry["error"] = _short(item.detail, 300)
+                return entry
+            # the task itself failed after some trials: the rest were not run
+            entry["skipped"] += len(plan) - i
+            examples.setdefault("setup/skipped", []).append(_short(f"trials from {i} not run: {item.detail}"))
+            break
+        tkind, tj = plan[i]
+        results += 1
+        if isinstance(item, Died):
+            outcome = "hang" if item.reason == "timeout" else "crash"
+            kinds[tkind][outcome] += 1
+            why = (f"no answer within {trial_timeout:g} s, killed" if outcome == "hang"
+                   else f"process {item.detail.split(';')[0].removeprefix('worker process ')}")
+            examples.setdefault(f"{tkind}/{outcome}", []).append(f"{tkind} trial {tj}: {why}")
+            continue
+        outcome = item["outcome"]
+        if outcome == "skipped":
+            entry["skipped"] += 1
+            continue
+        kinds[tkind][outcome] += 1
+        if item.get("memory_error"):
+            entry["memory_errors"] += 1
+        if item.get("equal"):
+            unchanged[tkind] += 1
+        examples.setdefault(f"{tkind}/{outcome}", []).append(item["detail"])
     # A few examples, the alarming outcomes first, one per kind/outcome before seconds.
-    order = sorted(examples, key=lambda k: (OUTCOMES.index(k.split("/")[1]) * -1, k))
+    order = sorted(examples, key=lambda k: (-OUTCOMES.index(k.split("/")[1]) if k.split("/")[1] in OUTCOMES
+                                            else 1, k))
     picked: list[str] = []
     for rnd in range(3):
         for key in order:
@@ -660,6 +625,3 @@ def produce(ctx: Any) -> dict:
                 ctx.log(f"faults {name}: " + ", ".join(f"{o} {v}" for o, v in tot.items()))
     return section
 
-
-if __name__ == "__main__":
-    sys.exit(child_main())

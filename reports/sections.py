@@ -241,7 +241,7 @@ EVOLUTION_MATRICES = """{% for d in directions %}<h3 id="evolution-{{ slugs[d] }
 {% endfor %}</tbody></table></div>{% endfor %}"""
 
 
-FAULT_KINDS = ("truncated", "bitflip", "random", "oversized_length")
+FAULT_KINDS = ("truncated", "bitflip", "random", "oversized_length", "bomb")
 FAULT_RESULTS = ("clean_error", "silent_garbage", "hang", "crash")
 
 
@@ -254,7 +254,7 @@ def render_faults(data: dict, ctx: SectionContext) -> str:
             if k not in kinds:
                 kinds.append(k)
     rows, totals, detail_rows = [], dict.fromkeys(FAULT_RESULTS, 0), []
-    totals_extra = [0, 0]  # corrupted bytes that decoded to the original value; memory-limit crashes
+    totals_extra = [0, 0]  # corrupted bytes that decoded to the original value; MemoryErrors (clean, but allocated)
     worst = []
     for e in entries:
         sums = dict.fromkeys(FAULT_RESULTS, 0)
@@ -280,7 +280,7 @@ def render_faults(data: dict, ctx: SectionContext) -> str:
                        (fmt_int(unchanged), unchanged), (fmt_int(mem), mem)])
     heads = [("codec", "text"), ("clean error", "num"), ("silent garbage", "num"), ("hang", "num"),
              ("crash", "num"), ("trials", "num"), ("clean-error rate", "num"),
-             ("garbage equal to the original", "num"), ("crashes that were memory errors", "num")]
+             ("garbage equal to the original", "num"), ("allocation attempted (clean MemoryError)", "num")]
     grand = sum(totals.values())
     foot = [["total"] + [fmt_int(totals[r]) for r in FAULT_RESULTS] + [fmt_int(grand),
             f"{100 * totals['clean_error'] / grand:.1f} %" if grand else "–",
@@ -296,7 +296,10 @@ def render_faults(data: dict, ctx: SectionContext) -> str:
 
 FAULTS = """<p>Each codec decoded {{ trials if trials is not none else 'some' }} corrupted messages per fault kind
 ({{ kinds | join(', ') }}). A <em>clean error</em> is what you want; <em>silent garbage</em> (decoding
-"succeeds" with a wrong value), a hang or a crash are what to worry about.
+"succeeds" with a wrong value), a hang or a crash are what to worry about. A <code>MemoryError</code> under the
+1 GiB limit is a clean error for the caller, but the decoder tried to allocate what an untrusted size asked for:
+counted apart as <em>allocation attempted</em>. <em>bomb</em> inputs are small structure-aware messages that make
+a decoder loop or allocate (huge counts of zero-size elements, overlong varints, deep nesting).
 {% if worst %}Codecs with any silent garbage, hang or crash, most first: {{ worst | join(', ') }}.{% else %}No codec
 returned garbage, hung or crashed.{% endif %}</p>
 {{ table }}
