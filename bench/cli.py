@@ -39,8 +39,11 @@ class _Parser(argparse.ArgumentParser):
 def _add_payload_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--payload", action="append", default=[], metavar="FILE",
                    help="your own messages: a .json document/array or an .ndjson file (repeatable)")
-    p.add_argument("--schema", metavar="FILE", help="a schema in the model's JSON form for --payload "
+    p.add_argument("--schema", metavar="FILE", help="your schema: .proto, .avsc, .thrift or a JSON Schema "
+                   "(values generated unless --payload gives samples), or the model's JSON form for --payload "
                    "(export one with `msgbench schema --payload FILE --format model`, edit, give it back)")
+    p.add_argument("--root", metavar="NAME", help="with --schema FILE.proto/.avsc/.thrift/JSON Schema: the "
+                   "top-level message/record/struct when the file defines several")
     p.add_argument("--max-records", type=int, default=None, metavar="N",
                    help="records sampled from a --payload file (default: see docs/own-payloads.md)")
 
@@ -99,6 +102,12 @@ def _load_payloads(args: argparse.Namespace, names: list[str] | None) -> list:
     from payloads.catalog import builtin_payloads, find_payloads
 
     out = []
+    if args.schema and _schema_language(args.schema):  # a .proto/.avsc/.thrift/JSON Schema file
+        from payloads.schema_payload import schema_payloads
+
+        out += find_payloads(names, builtin_payloads()) if names else []
+        out += schema_payloads(args.schema, args.payload, args.root, args.max_records)
+        return out
     if names or not args.payload:
         out += find_payloads(names, builtin_payloads())
     if args.payload:
@@ -116,6 +125,12 @@ def _load_payloads(args: argparse.Namespace, names: list[str] | None) -> list:
             raise MsgbenchError(f"two payloads are named {p.name!r}; rename one of the files")
         seen.add(p.name)
     return out
+
+
+def _schema_language(path: str) -> str | None:
+    from payloads.schema_import import language_of
+
+    return language_of(path)
 
 
 def _load_with_progress(load: Callable[..., Any], path: str, args: argparse.Namespace) -> Any:
