@@ -34,7 +34,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from payloads.evolution import DIRECTIONS, Ideal, Scenario, ideal, reject
+from payloads.evolution import DIRECTIONS, Ideal, Scenario, ideal, reject, zero_value
 from payloads.model import (
     INT32_MAX,
     INT32_MIN,
@@ -142,7 +142,7 @@ _INT = ("int32", "int64", "timestamp")
 _RANGE = {"int32": (INT32_MIN, INT32_MAX), "int64": (INT64_MIN, INT64_MAX), "timestamp": (INT64_MIN, INT64_MAX)}
 
 
-def _read(wt: Type, rt: Type, v: Any, path: str, subs: list[str], lenient: bool) -> Any:
+def _read(wt: Type, rt: Type, v: Any, path: str, subs: list[str], lenient: bool, zero: bool = False) -> Any:
     def no(reason: str) -> Any:
         if lenient:
             return v
@@ -186,14 +186,14 @@ def _read(wt: Type, rt: Type, v: Any, path: str, subs: list[str], lenient: bool)
         return no(f"{path}: symbol {v} is not in the reader's enum {rt.name}, which has no default")
     if isinstance(rt, ListType):
         if isinstance(wt, ListType):
-            return [_read(wt.items, rt.items, x, path, subs, lenient) for x in v]
-        return [_read(wt, rt.items, v, path, subs, lenient)]
+            return [_read(wt.items, rt.items, x, path, subs, lenient, zero) for x in v]
+        return [_read(wt, rt.items, v, path, subs, lenient, zero)]
     if isinstance(wt, ListType):
         if len(v) == 1:
-            return _read(wt.items, rt, v[0], path, subs, lenient)
+            return _read(wt.items, rt, v[0], path, subs, lenient, zero)
         return no(f"{path}: {len(v)} items cannot be read as one")
     if isinstance(rt, MapType) and isinstance(wt, MapType):
-        return {k: _read(wt.values, rt.values, x, path, subs, lenient) for k, x in v.items()}
+        return {k: _read(wt.values, rt.values, x, path, subs, lenient, zero) for k, x in v.items()}
     if isinstance(rt, Record) and isinstance(wt, Record):
         out: dict[str, Any] = {}
         for rf in rt.fields:
@@ -205,28 +205,33 @@ def _read(wt: Type, rt: Type, v: Any, path: str, subs: list[str], lenient: bool)
                     out[rf.name] = rf.default
                 elif rf.optional:
                     out[rf.name] = None
+                elif zero and not isinstance(rf.type, Record):  # proto3: no presence, absent = zero value
+                    out[rf.name] = zero_value(rf.type)
                 elif lenient:
                     continue
                 else:
                     raise _Reject(f"{fpath}: the writer's data has no {rf.name}, which the reader requires "
                                   "and declares no default for")
                 continue
-            out[rf.name] = _read(wf.type, rf.type, wv, fpath, subs, lenient)
+            out[rf.name] = _read(wf.type, rf.type, wv, fpath, subs, lenient, zero)
         return out
     return no(f"{path}: a {wt.type_name} written where the reader expects a {rt.type_name}")
 
 
-def ideal_read(writer: Record, reader: Record, value: dict) -> Ideal:
-    """What the ideal reader of ``reader`` makes of ``value`` written with ``writer``."""
+def ideal_read(writer: Record, reader: Record, value: dict, zero_defaults: bool = False) -> Ideal:
+    """What the ideal reader of ``reader`` makes of ``value`` written with ``writer``.
+    ``zero_defaults``: a missing non-optional field reads as its zero value (proto3 semantics:
+    the schema came from a .proto, where a field without presence has no "missing")."""
     subs: list[str] = []
+    zero = zero_defaults
     try:
-        got = _read(writer, reader, value, "", subs, lenient=False)
+        got = _read(writer, reader, value, "", subs, False, zero)
         return ideal(normalize(reader, got), tuple(subs))
     except _Reject as e:
-        return reject(str(e), reference=_read(writer, reader, value, "", [], lenient=True))
+        return reject(str(e), reference=_read(writer, reader, value, "", [], True, zero))
     except (ValueError, TypeError) as e:
         return reject(f"the writer's value does not fit the reader's schema: {e}",
-                      reference=_read(writer, reader, value, "", [], lenient=True))
+                      reference=_read(writer, reader, value, "", [], True, zero))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -264,8 +269,9 @@ def scenarios_for(versions: list[ImportedSchema], values: list[dict]) -> list[Sc
     for i, j in pairs:
         old, new = versions[i].record, versions[j].record
         a, b = values[i], values[j]
-        back = ideal_read(old, new, a)
-        fwd = ideal_read(new, old, b)
+        zero = versions[0].language == "proto"
+        back = ideal_read(old, new, a, zero)
+        fwd = ideal_read(new, old, b, zero)
         sid = f"v{i + 1}->v{j + 1}"
         out.append(Scenario(
             sid, f"{Path(versions[i].source).name} -> {Path(versions[j].source).name}",
