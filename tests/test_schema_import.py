@@ -250,7 +250,7 @@ def test_json_schema_round_trip_validates_the_same_documents(tmp_path) -> None:
     strip = [f.__class__(f.name, f.type, f.id, f.optional, None, f.doc, f.aliases) for f in rec.fields]
     assert again.fields == tuple(strip)
     original = json.loads(JSONS.read_text())
-    for i, v in enumerate(generate_batch(rec, 6)):
+    for v in generate_batch(rec, 6):
         doc = _as_json(rec, v, rfc3339=True)
         jsonschema.validate(doc, original)
         jsonschema.validate(_as_json(rec, v, rfc3339=False), exported)
