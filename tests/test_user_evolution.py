@@ -10,7 +10,6 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-import pytest
 
 from bench import rules
 from bench.cli import main

@@ -158,8 +158,14 @@ def import_thrift(path: Path, root: str | None = None, include_dirs: list[str] |
     stem = re.sub(r"\W", "_", path.stem)
     modname = f"{stem}_thrift"
     dirs = [str(path.resolve().parent)] + [str(Path(d).resolve()) for d in include_dirs or []]
-    for k in [k for k in sys.modules if k.endswith("_thrift")]:
-        sys.modules.pop(k, None)  # thriftpy2 caches parsed includes by module name
+    # thriftpy2 caches parsed files by module name (an include "common.thrift" is module
+    # common_thrift wherever it lives): forget the ones this file uses so that v1 and v2 in
+    # different folders each get their own includes
+    text = path.read_text(encoding="utf-8-sig")
+    mine = {modname} | {re.sub(r"\W", "_", Path(m).stem) + "_thrift"
+                        for m in re.findall(r'^\s*include\s+"([^"]+)"', text, re.M)}
+    for k in mine:
+        sys.modules.pop(k, None)
     try:
         from thriftpy2.parser import parser as _p
         _p.thrift_cache.clear()
