@@ -343,3 +343,14 @@ def test_run_with_schema_and_samples_validates_them(tmp_path, capsys) -> None:
                  "--out", str(out), "--sections", "--no-report"]) == 2
     err = capsys.readouterr().err
     assert f"{bad}:3" in err and "rider_id" in err
+
+
+def test_the_models_own_json_form_is_not_taken_for_a_json_schema(tmp_path) -> None:
+    from payloads.model import type_to_json
+    from payloads.schema_import import language_of
+
+    rec = import_schema(JSONS).record
+    model = tmp_path / "model.json"
+    model.write_text(json.dumps(type_to_json(Record("R", (rec.fields[0].__class__("properties", rec.fields[0].type, 1),)))))
+    assert language_of(model) is None
+    assert language_of(JSONS) == "json-schema"

@@ -56,9 +56,14 @@ def language_of(path: str | os.PathLike) -> str | None:
     if lang:
         return lang
     if p.suffix.lower() == ".json" and p.is_file():
-        head = p.read_bytes()[:65536].decode("utf-8", "replace")
-        if '"$schema"' in head and "json-schema.org" in head or '"properties"' in head:
-            return "json-schema"
+        import json
+
+        try:
+            doc = json.loads(p.read_text(encoding="utf-8-sig"))
+        except (ValueError, OSError):
+            return None  # not JSON: whoever reads it next says why
+        if isinstance(doc, dict) and ("$schema" in doc or (doc.get("type") == "object" and "properties" in doc)):
+            return "json-schema"  # the model's own JSON form has "type": "record" and "fields"
     return None
 
 
