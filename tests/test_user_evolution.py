@@ -10,7 +10,6 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-
 from bench import rules
 from bench.cli import main
 from bench.user_evolution import align, ideal_read, load_versions
