@@ -403,7 +403,11 @@ def _n_versions(scenarios: list[Scenario]) -> int:
 
 
 def handle_job(job: dict) -> dict:
-    from bench.evolution import _Preparer, run_cell
+    try:  # the engine's per-cell machinery: the same cells and vocabulary as the built-in matrix
+        from bench.evolution import _Preparer, run_cell
+    except ImportError as e:
+        raise RuntimeError(f"bench.evolution no longer offers run_cell/_Preparer ({e}); "
+                           "bench.user_evolution.handle_job must follow the engine's cell entry point") from None
     from bench.subproc import load_codec
 
     with open(job["scenarios"], "rb") as f:
@@ -536,10 +540,14 @@ def markdown(doc: dict, level: str | None = None, violated: list[str] | None = N
     v = doc["versions"]
     lines = [f"### msgbench evolve: {' -> '.join(Path(x['file']).name for x in v)} ({v[0]['language']})", ""]
     if level:
-        lines.append(f"**{level}: {'VIOLATED' if violated else 'holds'}**" + ("" if not violated else ""))
+        lines.append(f"**{level}: {'VIOLATED' if violated else 'holds'}**")
         for w in (violated or [])[:8]:
             lines.append(f"- {w}")
         lines.append("")
+    notes = [n for x in v for n in x["notes"]]
+    if notes:
+        more = f" (+{len(notes) - 3} more in evolve.json)" if len(notes) > 3 else ""
+        lines += ["Import notes: " + "; ".join(dict.fromkeys(notes[:3])) + more, ""]
     r = doc["rules"]
     lv = r["avro"]["levels"]
     lines.append("| rule tool | verdict |")
