@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import importlib
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -40,8 +41,11 @@ class _Parser(argparse.ArgumentParser):
 def _add_payload_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--payload", action="append", default=[], metavar="FILE",
                    help="your own messages: a .json document/array or an .ndjson file (repeatable)")
-    p.add_argument("--schema", metavar="FILE", help="a schema in the model's JSON form for --payload "
+    p.add_argument("--schema", metavar="FILE", help="your schema: .proto, .avsc, .thrift or a JSON Schema "
+                   "(values generated unless --payload gives samples), or the model's JSON form for --payload "
                    "(export one with `msgbench schema --payload FILE --format model`, edit, give it back)")
+    p.add_argument("--root", metavar="NAME", help="with --schema FILE.proto/.avsc/.thrift/JSON Schema: the "
+                   "top-level message/record/struct when the file defines several")
     p.add_argument("--max-records", type=int, default=None, metavar="N",
                    help="records sampled from a --payload file (default: see docs/own-payloads.md)")
 
@@ -93,7 +97,79 @@ def build_parser() -> argparse.ArgumentParser:
     for target in COMMAND_MODULES:
         mod, _, fn = target.partition(":")
         getattr(importlib.import_module(mod), fn)(sub)
+    _add_user_evolve_args(sub.choices.get("evolve"))
     return parser
+
+
+def _add_user_evolve_args(p: argparse.ArgumentParser | None) -> None:
+    """``evolve --old FILE --new FILE``: the user's own change (bench.user_evolution)."""
+    if p is None:
+        return
+    from bench.rules import LEVELS
+
+    g = p.add_argument_group("your own change (see docs/your-schemas.md)")
+    g.add_argument("--old", metavar="FILE", help="the current schema (.proto, .avsc, .thrift or JSON Schema)")
+    g.add_argument("--new", action="append", default=[], metavar="FILE",
+                   help="the next version; repeat for later versions (checked transitively)")
+    g.add_argument("--payload", action="append", default=[], metavar="FILE",
+                   help="a JSON/NDJSON sample of your data (default: values generated from the schema)")
+    g.add_argument("--root", metavar="NAME", help="the top-level message/record/struct")
+    g.add_argument("-I", "--include", action="append", default=[], metavar="DIR",
+                   help="more folders for .proto imports / .thrift includes")
+    g.add_argument("--level", type=str.upper, choices=LEVELS, metavar="LEVEL",
+                   help=f"exit with status 1 when the change violates it: {', '.join(LEVELS)}")
+    g.add_argument("--markdown", type=Path, metavar="FILE", help="also write the short answer for a pull request")
+    plain = p.get_default("func")
+
+    def func(args: argparse.Namespace) -> int:
+        if args.old or args.new:
+            return cmd_user_evolve(args)
+        return plain(args)
+
+    p.set_defaults(func=func)
+
+
+def cmd_user_evolve(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from bench import user_evolution as ue
+    from bench.results import dumps, write_atomic
+    from formats.registry import build_registry
+
+    if not args.old or not args.new:
+        raise MsgbenchError("give both --old FILE and --new FILE")
+    err = Console(stderr=True)
+    plugins = False if args.no_plugins else None
+    codecs = []
+    for entry in build_registry(plugins).select(args.formats):
+        try:
+            c = entry.codec()
+            c.check_available()
+            codecs.append(c)
+        except MsgbenchError as e:
+            err.print(f"[yellow]evolve: skipping {entry.name}: {e}[/yellow]")
+    if not codecs:
+        raise MsgbenchError("no usable codec selected (see `msgbench list`)")
+    doc, scenarios = ue.build_report([args.old, *args.new], args.root, args.payload, codecs, plugins,
+                                     lambda m: err.print(m), args.include)
+    violated = ue.level_check(args.level, doc["versions"][0]["language"], doc["rules"], doc["matrix"],
+                              scenarios) if args.level else []
+    doc["level"] = {"level": args.level, "violated": violated} if args.level else None
+    text = ue.markdown(doc, args.level, violated)
+    path = write_atomic(args.out / "evolve.json", dumps(doc) + "\n")
+    if args.markdown:
+        write_atomic(args.markdown, text)
+    if args.json:
+        sys.stdout.write(json.dumps(doc, indent=1) + "\n")
+    else:
+        for step, per_format in doc["mapping"].items():
+            print(f"## the change {step} in each format (msgbench's generated schemas)")
+            for fmt, diff in per_format.items():
+                print(f"### {fmt}\n{diff}")
+        print()
+        sys.stdout.write(text)
+    err.print(f"evolve: {len(doc['matrix']['cells'])} cells in {doc['matrix']['duration_s']:.1f} s; wrote {path}")
+    return 1 if violated else 0
 
 
 # ------------------------------------------------------------------------------------------------
@@ -103,6 +179,12 @@ def _load_payloads(args: argparse.Namespace, names: list[str] | None) -> list:
     from payloads.catalog import builtin_payloads, find_payloads
 
     out = []
+    if args.schema and _schema_language(args.schema):  # a .proto/.avsc/.thrift/JSON Schema file
+        from payloads.schema_payload import schema_payloads
+
+        out += find_payloads(names, builtin_payloads()) if names else []
+        out += schema_payloads(args.schema, args.payload, args.root, args.max_records)
+        return out
     if names or not args.payload:
         out += find_payloads(names, builtin_payloads())
     if args.payload:
@@ -120,6 +202,12 @@ def _load_payloads(args: argparse.Namespace, names: list[str] | None) -> list:
             raise MsgbenchError(f"two payloads are named {p.name!r}; rename one of the files")
         seen.add(p.name)
     return out
+
+
+def _schema_language(path: str) -> str | None:
+    from payloads.schema_import import language_of
+
+    return language_of(path)
 
 
 def _load_with_progress(load: Callable[..., Any], path: str, args: argparse.Namespace) -> Any:
