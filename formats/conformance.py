@@ -23,12 +23,9 @@ declares ``expected_backend``, the kit verifies ``backend()`` returns it there.
 from __future__ import annotations
 
 import copy
-import json
 import os
-import pickle
 import random
 import re
-import subprocess
 import sys
 import time
 from collections.abc import Iterable, Iterator
@@ -75,7 +72,6 @@ RULES: dict[str, str] = {
 }
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.+-]*/[a-z0-9][a-z0-9_.+-]*$")
-_MARK = "@@msgbench-conformance"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -636,44 +632,73 @@ def _probe_input(prepared: Any, schema: Record, data: bytes) -> tuple[str, str]:
     return "accepted", f"decoded to a valid {schema.name}"
 
 
-def _child_garbage(job: dict[str, Any], emit: Any) -> None:
+def _use_sys_path(paths: list[str]) -> None:
+    """In the child: the parent's import path, so a codec class defined in a plugin author's test
+    module (not installed) imports the same way there."""
+    for p in reversed(paths):
+        if p not in sys.path:
+            sys.path.insert(0, p)
+
+
+def garbage_task(job: dict[str, Any], start: int = 0) -> Iterator[dict[str, Any]]:
+    """Isolation stream task: item 0 lists the inputs' labels, then one outcome per input."""
+    _use_sys_path(job.get("sys_path", []))
     codec = _load_spec(job["spec"])
     schema, value = job["schema"], job["value"]
     prepared = codec.prepare(schema)
     valid = prepared.encode(prepared.to_native(value))
-    for i, (label, data) in enumerate(garbage_inputs(valid)):
-        emit({"event": "begin", "i": i, "label": label})
+    inputs = garbage_inputs(valid)
+    if start == 0:
+        yield {"event": "labels", "labels": [label for label, _ in inputs]}
+    for i, (label, data) in enumerate(inputs):
+        if i + 1 < start:
+            continue
         outcome, detail = _probe_input(prepared, schema, data)
-        emit({"event": "end", "i": i, "label": label, "outcome": outcome, "detail": detail})
-    emit({"event": "done"})
+        yield {"event": "end", "i": i, "label": label, "outcome": outcome, "detail": detail}
+
+
+def check_task(job: dict[str, Any]) -> dict[str, Any]:
+    """Isolation once task: the whole check under the codec's process_env; the report as a dict."""
+    _use_sys_path(job.get("sys_path", []))
+    codec = _load_spec(job["spec"])
+    rep = ConformanceReport(codec.name)
+    _check_here(codec, job["spec"], job["cases"], job["garbage_timeout"], rep)
+    return rep.to_dict()
 
 
 def _run_child(mode: str, job: dict[str, Any], env: dict[str, str] | None, timeout: float) -> tuple[list[dict], str]:
-    """Run ``python -m formats.conformance --child MODE``; (events, problem) where problem
-    describes a timeout or an abnormal exit ("" when the child finished normally)."""
+    """Run a garbage or check task through ``formats.isolation``; (events, problem) where problem
+    describes a timeout or an abnormal end ("" when the child finished normally)."""
+    from formats.isolation import Died, Limits, Task, TaskDied, run, run_once
+
     job = dict(job, sys_path=[p for p in sys.path if p])
-    full_env = dict(os.environ)
-    if env:
-        full_env.update(env)
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "formats.conformance", "--child", mode],
-            input=pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL),
-            capture_output=True, timeout=timeout, env=full_env, cwd=os.getcwd(),
-        )
-        out, err, rc, problem = proc.stdout, proc.stderr, proc.returncode, ""
-    except subprocess.TimeoutExpired as e:
-        out, err, rc = e.stdout or b"", e.stderr or b"", None
-        problem = f"timed out after {timeout:.0f} s"
-    events = []
-    for line in out.decode("utf-8", "replace").splitlines():
-        if line.startswith(_MARK + " "):
-            events.append(json.loads(line[len(_MARK) + 1:]))
-    if rc is not None and rc != 0:
-        tail = err.decode("utf-8", "replace").strip().splitlines()[-3:]
-        problem = (f"child process died with signal {-rc}" if rc < 0 else f"child process exited with status {rc}") + (
-            f" ({' | '.join(tail)})" if tail else "")
-    return events, problem
+    if mode == "check":
+        try:
+            return [{"event": "report", "report": run_once(Task("formats.conformance:check_task", job, env or {}),
+                                                           Limits(total_s=timeout))}], ""
+        except TaskDied as e:
+            d = e.died
+            if d.reason == "error":
+                return [{"event": "error", "error": d.detail}], ""
+            return [], f"timed out after {timeout:.0f} s" if d.reason == "timeout" else d.detail
+    events: list[dict] = []
+    labels: list[str] = []
+    limits = Limits(item_s=timeout, total_s=max(timeout * 4, 60.0))
+    for index, item in run(Task("formats.conformance:garbage_task", job, env or {}), limits):
+        if isinstance(item, Died):
+            if item.reason in ("setup", "error") and not labels:
+                events.append({"event": "error", "error": item.detail})
+                return events, ""
+            if index >= 1 and index - 1 < len(labels):
+                events.append({"event": "begin", "i": index - 1, "label": labels[index - 1]})
+            return events, f"timed out after {timeout:.0f} s" if item.reason == "timeout" else item.detail
+        if item["event"] == "labels":
+            labels = item["labels"]
+        else:
+            events.append({"event": "begin", "i": item["i"], "label": item["label"]})
+            events.append(item)
+    events.append({"event": "done"})
+    return events, ""
 
 
 def _check_garbage(codec: Codec, spec: str | None, case: CasePayload, timeout: float,
@@ -794,36 +819,7 @@ def add_cli_commands(subparsers: Any) -> None:
 register_cli = add_cli_commands  # the name bench.cli.COMMAND_MODULES entries use
 
 
-def _child_main(mode: str) -> int:
-    channel = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
-    os.dup2(2, 1)  # anything the codec prints goes to stderr, not into our channel
-    sys.stdout = sys.stderr
-
-    def emit(obj: dict[str, Any]) -> None:
-        channel.write(f"{_MARK} {json.dumps(obj, default=repr)}\n")
-        channel.flush()
-
-    job = pickle.loads(sys.stdin.buffer.read())
-    for p in reversed(job.get("sys_path", [])):
-        if p not in sys.path:
-            sys.path.insert(0, p)
-    try:
-        if mode == "garbage":
-            _child_garbage(job, emit)
-        else:
-            codec = _load_spec(job["spec"])
-            rep = ConformanceReport(codec.name)
-            _check_here(codec, job["spec"], job["cases"], job["garbage_timeout"], rep)
-            emit({"event": "report", "report": rep.to_dict()})
-    except Exception as e:
-        emit({"event": "error", "error": f"{type(e).__name__}: {e}"})
-        return 1
-    return 0
-
-
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--child":
-        sys.exit(_child_main(sys.argv[2]))
     if len(sys.argv) == 2:
         sys.exit(check_plugin_main(sys.argv[1]))
     print("usage: python -m formats.conformance CODEC_NAME", file=sys.stderr)
