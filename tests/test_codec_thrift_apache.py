@@ -250,3 +250,28 @@ def test_fault_probe_covers_them_with_their_length_fields_and_no_crash_or_hang(t
         assert c["kinds"]["truncated"]["clean_error"] == section["trials_per_kind"]
         assert c["memory_errors"] == 0
         assert not any("heuristic" in e for e in c["examples"]), c["examples"]
+
+
+def test_evolution_matrix_has_their_columns_and_shows_where_the_two_libraries_differ() -> None:
+    """Every scenario runs for the new codecs (tagged mode). Apache Thrift's C decoder agrees with
+    thriftpy2 cell for cell except on a retyped map value: thriftpy2 hands back a wrong value
+    silently, fastbinary refuses the whole message ("got wrong ttype while reading field")."""
+    from bench import evolution as ev
+    from payloads import evolution as sc
+
+    codecs = [ThriftBinaryCodec(), ThriftCompactCodec(), *CODECS]
+    m = ev.run_matrix(codecs, list(sc.SCENARIOS), plugins=False)
+    assert m["codecs"] == ["thrift/binary", "thrift/compact", "thrift/apache-binary", "thrift/apache-compact"]
+    cells = {(c["scenario"], c["codec"], c["direction"]): c for c in m["cells"]}
+    assert len(cells) == len(sc.SCENARIOS) * 3 * 4
+    differ = set()
+    for (scenario, codec, direction), cell in cells.items():
+        if not codec.startswith("thrift/apache-"):
+            continue
+        assert not cell["detail"].startswith(("crash:", "timeout:", "not run")), cell
+        peer = cells[(scenario, codec.replace("apache-", ""), direction)]
+        if (cell["outcome"], cell["ideal"]) != (peer["outcome"], peer["ideal"]):
+            differ.add((scenario, direction))
+            assert peer["outcome"] == "corrupted" and cell["outcome"] == "error", (cell, peer)
+            assert "got wrong ttype while reading field" in cell["detail"]
+    assert {s for s, _ in differ} == {"map-value-type"}, differ
