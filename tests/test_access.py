@@ -164,3 +164,24 @@ def test_a_wrong_or_failing_access_is_reported_not_timed_and_keeps_the_row(mode)
         assert "'not the driver id'" in row["access_error"]
     else:
         assert row["access_error"] == "access failed: RuntimeError: cannot open in place"
+
+
+def test_conformance_kit_checks_the_access_hook() -> None:
+    from formats.conformance import check_codec
+
+    report = check_codec("protobuf/upb")
+    assert report.passed, report.text()
+    assert [r for r in report.for_rule("access") if not r.skipped and "driver.id" in r.message]
+    codec = _AccessDouble()
+    report = check_codec(codec, payloads=[])
+    assert "access" in report.failed_rules(), report.text()
+    assert any("not the driver id" in r.message or "wrong value" in r.message for r in report.for_rule("access"))
+
+
+def test_protobuf_python_backend_offers_no_access() -> None:
+    """Its parser is eager: an access figure would be a full parse plus a lookup (see formats/api.py)."""
+    from formats.conformance import check_codec
+
+    report = check_codec("protobuf/python", include_edge=False)
+    assert report.passed, report.text()
+    assert report.for_rule("round-trip") and not report.for_rule("access")
