@@ -35,11 +35,13 @@ decodes strictly); a field whose wire type differs from the reader's spec is ski
 
 Without the C extension (``thrift`` installed from source without a compiler) the library falls
 back to its pure-Python protocols: the codec still works, reports ``pure Python`` as its backend,
-``slow_backend()`` is True (the report warns) and ``prepare`` warns once.
+``slow_backend()`` is True (the report warns) and ``prepare`` issues a ``RuntimeWarning`` with the
+reinstall command.
 """
 
 from __future__ import annotations
 
+import threading
 import warnings
 from typing import Any
 
@@ -148,14 +150,17 @@ class ApacheThriftSchema:
 
 
 _cache: dict[str, ApacheThriftSchema] = {}
+_lock = threading.Lock()
 
 
 def build(schema: Record) -> ApacheThriftSchema:
+    """The struct classes for ``schema`` (cached per schema: v1 and v2 of a record never share one)."""
     key = ts_mod.schema_key(schema)
-    hit = _cache.get(key)
-    if hit is None:
-        hit = _cache[key] = ApacheThriftSchema(schema)
-    return hit
+    with _lock:
+        hit = _cache.get(key)
+        if hit is None:
+            hit = _cache[key] = ApacheThriftSchema(schema)
+        return hit
 
 
 class ApacheThriftPrepared:
