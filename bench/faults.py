@@ -435,9 +435,9 @@ def corrupt(data: bytes, kind: str, j: int, n: int, seed: str, codec_name: str, 
             fields = protobuf_length_fields(data)
         elif fmt == "avro" and avsc is not None:
             fields = avro_length_fields(data, avsc)
-        elif codec_name == "thrift/binary":
+        elif codec_name in ("thrift/binary", "thrift/apache-binary"):
             fields = thrift_binary_length_fields(data)
-        elif codec_name == "thrift/compact":
+        elif codec_name in ("thrift/compact", "thrift/apache-compact"):
             fields = thrift_compact_length_fields(data)
     except (ValueError, IndexError, KeyError, TypeError):
         fields = []

@@ -6,7 +6,11 @@ Order matters and is the point of this module:
    codec that raises is ``failed`` and never timed; a difference is recorded exactly (``lossy``);
 3. sizes (raw, gzip, zstd) of the bytes the gate produced;
 4. timing of encode and decode (the only calls in those timed regions), and separately of the
-   conversions and, for lazy parsers, the bare parse.
+   conversions and, for lazy parsers, the bare parse;
+5. for codecs that offer ``make_access`` (zero-copy and lazy formats, see :mod:`formats.api`):
+   ``access`` — open the bytes and read the fields :func:`payloads.access.access_paths` chooses —
+   timed as its own case after a check that it returns the payload's values at those paths
+   (``access_paths`` in the row names them; a wrong answer is ``access_error`` and is not timed).
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ def empty_row(codec: str, fmt: str, payload: str, status: str, error: str | None
         "to_native": None,
         "from_native": None,
         "parse_lazy": None,
+        "access": None,
     }
 
 
@@ -72,6 +77,36 @@ def gate(prepared: Prepared, value: Any) -> tuple[Any, bytes, Any, list[dict]]:
         for d in differences(value, back)
     ]
     return native, data, decoded, diffs
+
+
+def access_function(prepared: Prepared, schema: Any, value: Any, data: bytes,
+                    decoded_value: Any) -> tuple[Any, list[str], str | None]:
+    """(access function or None, the paths as text, error or None) for ``prepared``.
+
+    None without an error when the codec offers no ``make_access`` or the schema has no fields to
+    read. The function is checked first: its result must equal the payload's values at the paths,
+    or — for a lossy codec — what the full decode gave there (the loss is then already recorded as
+    fidelity)."""
+    from payloads.access import access_paths, path_text, values_at
+
+    make = getattr(prepared, "make_access", None)
+    paths = access_paths(schema)
+    if make is None or not paths:
+        return None, [], None
+    names = [path_text(p) for p in paths]
+    try:
+        access = make(paths)
+        got = access(data)
+    except Exception as e:
+        return None, names, f"access failed: {_error_text(e)}"
+    if not isinstance(got, list) or len(got) != len(paths):
+        return None, names, f"access returned {_jsonable(got)}, not a list of {len(paths)} values"
+    for expected in (values_at(value, paths), values_at(decoded_value, paths)):
+        if not differences(expected, got):
+            return access, names, None
+    wrong = [f"{n}: expected {_jsonable(e)!r}, got {_jsonable(g)!r}"
+             for n, e, g in zip(names, values_at(value, paths), got, strict=True) if differences(e, g)]
+    return None, names, f"access returned wrong values (correctness check): {'; '.join(wrong[:3])}"
 
 
 def _jsonable(v: Any) -> Any:
@@ -120,6 +155,17 @@ def measure_row(codec: Codec, payload: Payload, plan: Plan) -> dict:
     parse_lazy = getattr(prepared, "parse_lazy", None)
     if parse_lazy is not None:
         cases.append(Case("parse_lazy", parse_lazy, data, plan.conversion_budget_s))
+    try:
+        access, access_names, access_error = access_function(
+            prepared, payload.schema, value, data, prepared.from_native(decoded))
+    except Exception as e:  # never lose the row's other figures to the access check
+        access, access_names, access_error = None, [], f"access check failed: {_error_text(e)}"
+    if access_names:
+        row["access_paths"] = access_names
+    if access_error:
+        row["access_error"] = access_error
+    if access is not None:
+        cases.append(Case("access", access, data, plan.budget_s))
     try:
         run_cases(cases, plan)
     except Exception as e:  # the harness itself failed for this row

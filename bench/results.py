@@ -20,7 +20,10 @@ Layout (``schema_version`` 1)::
           "error": str|null,                               # why failed / unsupported
           "size": {"raw": int, "gzip": int, "zstd": int},
           "encode": Stats|null, "decode": Stats|null,
-          "to_native": Stats|null, "from_native": Stats|null, "parse_lazy": Stats|null
+          "to_native": Stats|null, "from_native": Stats|null, "parse_lazy": Stats|null,
+          "access": Stats|null,           # codecs with make_access (zero-copy/lazy); never part of decode
+          "access_paths": ["trip_id", "driver.id", ...],   # the fields access read (when offered)
+          "access_error": str             # only when the access check failed (then access is null)
       }],
       "sections": {...}                     # optional extra measurements: evolution, faults, ...
     }

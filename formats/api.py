@@ -14,6 +14,25 @@ A *codec* is a format + library + variant, named ``format/variant`` (``protobuf/
 upb) walks the parsed message inside ``decode``; its bare parse is offered as ``parse_lazy`` and
 reported separately, never as "decode".
 
+**Access (optional).** A codec whose format can read a few fields without materialising the
+whole message (zero-copy: Cap'n Proto, FlatBuffers; lazy: protobuf upb) offers
+
+    access = prepared.make_access(paths)        # paths: Sequence[tuple[str, ...]]; never timed
+    values = access(data)                       # timed as "access": bytes -> list of values
+
+``paths`` are model field names descending through nested records only (no list or map steps),
+chosen by :func:`payloads.access.access_paths` (three top-level scalars spread over the record
+and one scalar inside the first nested record). ``access(data)`` opens the bytes and returns the
+model values at the paths, in order: enum -> symbol name, timestamp -> int microseconds, bytes ->
+``bytes``, an absent optional field (or any field under an absent optional record) -> ``None``.
+All schema work (name resolution, code generation) happens in ``make_access``, never in the
+returned function. The harness checks ``access(data)`` against the payload's values before timing
+it and reports it on its own, never mixed with ``decode``. A codec without ``make_access`` has no
+access figure. Formats that must parse the whole message to reach any field (JSON, XML, Avro,
+Thrift, MessagePack, CBOR, BSON, and protobuf's eager pure-Python backend) do not offer it: their
+access would be decode plus a lookup, i.e. their decode figure, and offering it would only cost
+measuring time — compare a zero-copy codec's access with their decode.
+
 ``prepare(writer_schema, reader_schema=..., policy=...)`` serves schema evolution: data encoded
 with ``writer_schema`` is decoded by a reader built from ``reader_schema`` using the format's own
 mechanism (Avro schema resolution, Protobuf/Thrift tags) and, for text formats, a reader
@@ -25,7 +44,7 @@ All errors derive from :class:`MsgbenchError` and say what to do.
 from __future__ import annotations
 
 import importlib.metadata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -81,6 +100,10 @@ class Prepared(Protocol):
     def encode(self, native: Any) -> bytes: ...
 
     def decode(self, data: bytes) -> Any: ...
+
+    # OPTIONAL (not part of the runtime check): codecs that can read fields in place offer
+    #     def make_access(self, paths: Sequence[tuple[str, ...]]) -> Callable[[bytes], list]: ...
+    # (see the module docstring, "Access"); ``parse_lazy(data)`` likewise for lazy parsers.
 
 
 @dataclass(frozen=True)
@@ -178,3 +201,4 @@ class SimplePrepared:
     to_native: Callable[[Any], Any] = field(default=lambda v: v)
     from_native: Callable[[Any], Any] = field(default=lambda v: v)
     parse_lazy: Callable[[bytes], Any] | None = None
+    make_access: Callable[[Sequence[tuple[str, ...]]], Callable[[bytes], list]] | None = None

@@ -68,6 +68,7 @@ RULES: dict[str, str] = {
     "garbage": "decode of garbage (random, truncated, empty bytes) raises an Exception, in time, without crashing",
     "schema-text": "a codec that needs a schema exports it with schema_text()",
     "lazy-decode": "a codec declaring lazy_decode=True offers Prepared.parse_lazy",
+    "access": "a codec offering Prepared.make_access returns the payload's values at payloads.access.access_paths",
     "process-env": "a codec with process_env runs under it and reports the backend it declares",
 }
 
@@ -564,6 +565,8 @@ def _round_trip(codec: Codec, caps: Capabilities, case: CasePayload, report: Con
                    "normalize(schema, value): " + "; ".join(d.describe() for d in diffs), subject)
         return True
     report.add("round-trip", True, f"equal after {len(data)} bytes", subject)
+    if callable(getattr(prepared, "make_access", None)):
+        _check_access(prepared, case, data, report)
     if caps.deterministic:
         try:
             again = prepared.encode(native)
@@ -578,6 +581,33 @@ def _round_trip(codec: Codec, caps: Capabilities, case: CasePayload, report: Con
         else:
             report.add("deterministic", True, "same bytes twice", subject)
     return True
+
+
+def _check_access(prepared: Any, case: CasePayload, data: bytes, report: ConformanceReport) -> None:
+    from payloads.access import access_paths, path_text, values_at
+
+    paths = access_paths(case.schema)
+    if not paths:
+        report.add("access", True, "no scalar fields to read in this schema", case.name, skipped=True)
+        return
+    names = [path_text(p) for p in paths]
+    try:
+        got = prepared.make_access(paths)(data)
+    except Exception as e:
+        report.add("access", False, f"make_access({names})(data) raised {type(e).__name__}: {e}", case.name)
+        return
+    expected = values_at(case.value, paths)
+    if not isinstance(got, list) or len(got) != len(paths):
+        report.add("access", False, f"access returned {got!r:.80}; return a list of {len(paths)} values, one per path",
+                   case.name)
+        return
+    wrong = [f"{n}: expected {e!r:.40}, got {g!r:.40}" for n, e, g in zip(names, expected, got, strict=True)
+             if differences(e, g)]
+    if wrong:
+        report.add("access", False, "wrong value(s) " + "; ".join(wrong[:3]) + " (enum -> symbol, timestamp -> int "
+                   "µs, absent optional -> None)", case.name)
+    else:
+        report.add("access", True, f"{', '.join(names)}", case.name)
 
 
 def _check_schema_text(codec: Codec, caps: Capabilities, case: CasePayload | None, report: ConformanceReport) -> None:

@@ -56,4 +56,5 @@ class PythonProtobufCodec(UpbCodec):
             )
         prepared: ProtobufPrepared = super().prepare(schema, reader_schema, policy)
         del prepared.parse_lazy  # the python parser is eager: no lazy figure to report
+        del prepared.make_access  # ... and no access figure (it would be a full parse plus a lookup)
         return prepared

@@ -25,6 +25,7 @@ dispatch at run time).
 from __future__ import annotations
 
 import keyword
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from formats import proto_schema as ps_mod
@@ -223,10 +224,57 @@ class ProtobufPrepared:
 
         self.decode = decode
         self.source = wns["__source__"]
+        self.make_access = self._make_access  # an instance attribute: protobuf/python removes it
+
+    def _make_access(self, paths: Sequence[Sequence[str]]) -> Callable[[bytes], list]:
+        """``FromString`` (upb's lazy parse) and a generated function reading only ``paths``."""
+        return make_access(self.reader, self.parse_lazy, paths)
 
     @staticmethod
     def encode(msg: Any) -> bytes:
         return msg.SerializeToString()
+
+
+def make_access(ps: ps_mod.ProtoSchema, parse: Callable[[bytes], Any],
+                paths: Sequence[Sequence[str]]) -> Callable[[bytes], list]:
+    """``access(data)``: ``parse(data)`` then read only the fields at ``paths`` (model field names
+    through records), converted as ``from_native`` would (enum symbols, ``None`` for an unset
+    optional scalar or an absent optional record). All name lookups are resolved here, in generated
+    source: the returned function is a parse and a few attribute reads."""
+    from payloads.access import check_paths, path_text
+
+    check_paths(ps.record, paths)
+    ns: dict[str, Any] = {"parse": parse}
+    lines = ["def access(data):", "    m = parse(data)"]
+    results = []
+    for k, path in enumerate(paths):
+        rec, obj, maybe_none = ps.record, "m", False
+        for depth, name in enumerate(path):
+            f = rec.field(name)
+            expr = _attr(obj, name)
+            if depth < len(path) - 1:  # a record step (messages have presence)
+                if f.optional:
+                    expr = f"({expr} if {obj}.HasField({name!r}) else None)"
+                if maybe_none:
+                    expr = f"(None if {obj} is None else {expr})"
+                x = f"x{k}_{depth}"
+                lines.append(f"    {x} = {expr}")
+                rec, obj, maybe_none = f.type, x, maybe_none or f.optional
+                continue
+            if isinstance(f.type, EnumType):
+                ns[f"S_{k}"] = _Symbols(f.type)
+                expr = f"S_{k}[{expr}]"
+            if f.optional:
+                expr = f"({expr} if {obj}.HasField({name!r}) else None)"
+            if maybe_none:
+                expr = f"(None if {obj} is None else {expr})"
+            results.append(expr)
+    lines.append("    return [" + ", ".join(results) + "]")
+    src = "\n".join(lines) + "\n"
+    exec(compile(src, f"<msgbench protobuf access {ps.package}: {', '.join(map(path_text, paths))}>", "exec"), ns)
+    access = ns["access"]
+    access.source = src  # type: ignore[attr-defined]
+    return access
 
 
 def check_supported(schema: Type) -> None:

@@ -35,11 +35,14 @@ BUILTINS: dict[str, tuple[str, str]] = {
     "protobuf/upb": ("formats.protobuf_upb:UpbCodec", "protobuf"),
     "thrift/binary": ("formats.thrift_thriftpy2:ThriftBinaryCodec", "thriftpy2"),
     "thrift/compact": ("formats.thrift_thriftpy2:ThriftCompactCodec", "thriftpy2"),
+    "thrift/apache-binary": ("formats.thrift_apache:ApacheThriftBinaryCodec", "thrift"),
+    "thrift/apache-compact": ("formats.thrift_apache:ApacheThriftCompactCodec", "thrift"),
     # extras: not in CORE; `pip install 'msgbench[extras]'` brings all their libraries
     "json/stdlib": ("formats.json_stdlib:StdlibJsonCodec", ""),
     "json/msgspec": ("formats.msgspec_codecs:MsgspecJsonCodec", "msgspec"),
     "msgpack/msgpack": ("formats.msgpack_msgpack:MsgpackCodec", "msgpack"),
     "msgpack/msgspec": ("formats.msgspec_codecs:MsgspecMsgpackCodec", "msgspec"),
+    "msgpack/ormsgpack": ("formats.msgpack_ormsgpack:OrmsgpackCodec", "ormsgpack"),
     "cbor/cbor2": ("formats.cbor_cbor2:Cbor2Codec", "cbor2"),
     "bson/pymongo": ("formats.bson_pymongo:BsonCodec", "pymongo"),
     "protobuf/python": ("formats.protobuf_python:PythonProtobufCodec", "protobuf"),
@@ -53,6 +56,8 @@ CORE = (
     "protobuf/upb",
     "thrift/binary",
     "thrift/compact",
+    "thrift/apache-binary",
+    "thrift/apache-compact",
 )
 EXTRAS = tuple(n for n in BUILTINS if n not in CORE)
 EXTRAS_PIP = "'msgbench[extras]'"
@@ -64,7 +69,7 @@ _PIP_MODULE = {"protobuf": "google.protobuf", "pymongo": "bson"}
 SELECTORS = {
     "all": "every usable built-in codec and every plugin",
     "core": "the core built-ins (the default without plugins)",
-    "extras": "the extra built-ins (msgpack, cbor, bson, msgspec, json/stdlib, protobuf/python)",
+    "extras": "the extra built-ins (msgpack, ormsgpack, cbor, bson, msgspec, json/stdlib, protobuf/python)",
     "plugins": "every plugin codec",
 }
 

@@ -223,8 +223,8 @@ test_entry_point_on_json_stdlib = conformance_tests("json/stdlib", payloads=[])
 # ------------------------------------------------------------------------------------------------
 # Reader policies of the extra codecs (the evolution section relies on them)
 
-EXTRA_POLICY_CODECS = ["json/stdlib", "json/msgspec", "msgpack/msgpack", "msgpack/msgspec", "cbor/cbor2",
-                       "bson/pymongo"]
+EXTRA_POLICY_CODECS = ["json/stdlib", "json/msgspec", "msgpack/msgpack", "msgpack/msgspec", "msgpack/ormsgpack",
+                       "cbor/cbor2", "bson/pymongo"]
 
 
 @pytest.mark.parametrize("name", EXTRA_POLICY_CODECS)

@@ -241,7 +241,8 @@ def test_fault_probe_is_deterministic_and_finds_length_fields() -> None:
 
     p = find_payloads(["completed_trip"])[0]
     reg = build_registry(False)
-    for name in ("protobuf/upb", "thrift/binary", "thrift/compact", "avro/fastavro"):
+    for name in ("protobuf/upb", "thrift/binary", "thrift/compact", "thrift/apache-binary", "thrift/apache-compact",
+                 "avro/fastavro"):
         codec = reg.codec(name)
         pr = codec.prepare(p.schema)
         data = pr.encode(pr.to_native(p.value))

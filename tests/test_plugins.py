@@ -93,7 +93,7 @@ def test_selectors(site) -> None:
                                                          "broken/prepare", "broken/import"}
     all_names = {e.name for e in reg.select(["all"])}
     assert set(CORE) | {"pickle/example", "msgpack/msgpack", "cbor/cbor2"} <= all_names
-    assert [e.name for e in reg.select(["msgpack"])] == ["msgpack/msgpack", "msgpack/msgspec"]
+    assert [e.name for e in reg.select(["msgpack"])] == ["msgpack/msgpack", "msgpack/msgspec", "msgpack/ormsgpack"]
     assert [e.name for e in reg.select(["json/stdlib,pickle"])] == ["json/stdlib", "pickle/example"]
     assert {e.name for e in reg.select(["extras"])} == set(EXTRAS)
     with pytest.raises(UnknownCodec, match="all"):

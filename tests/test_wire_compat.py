@@ -466,6 +466,38 @@ def test_thrift_bytes_with_official_thrift(capsys, tmp_path, payload, kind) -> N
     _decode_check(capsys, tmp_path, payload, codec, out.getvalue())
 
 
+@pytest.mark.parametrize("kind", ["binary", "compact"])
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_apache_thrift_codec_bytes_with_the_official_protocol_classes(capsys, tmp_path, payload, kind) -> None:
+    """The thrift/apache-* codecs' bytes (C fastbinary) read by the library's pure-Python protocols."""
+    from thrift.transport.TTransport import TMemoryBuffer
+
+    data, idl_path = _encode(capsys, tmp_path, payload, f"thrift/apache-{kind}")
+    p = _payload(payload)
+    idl = _load_idl(idl_path)
+    cls = getattr(idl, p.schema.name, None) or getattr(idl, p.schema.name + "_")
+    buf = TMemoryBuffer(data)
+    assert differences(p.value, GenericThrift(idl).read_struct(_official_protocol(kind, buf), cls, p.schema)) == []
+    assert buf.read(1 << 20) == b""
+
+
+@pytest.mark.parametrize("kind", ["binary", "compact"])
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_thriftpy2_and_apache_thrift_read_each_others_bytes(capsys, tmp_path, payload, kind) -> None:
+    """Two implementations of one format: bytes written by thriftpy2 (``thrift/<kind>``) decode with
+    Apache Thrift's library (``thrift/apache-<kind>``) to the payload's value, and the other way round,
+    through ``msgbench encode`` / ``msgbench decode --check`` only. The IDLs they export are the same."""
+    py2, apache = f"thrift/{kind}", f"thrift/apache-{kind}"
+    (tmp_path / "py2").mkdir()
+    (tmp_path / "apache").mkdir()
+    from_py2, idl_py2 = _encode(capsys, tmp_path / "py2", payload, py2)
+    from_apache, idl_apache = _encode(capsys, tmp_path / "apache", payload, apache)
+    assert idl_py2.read_text() == idl_apache.read_text()
+    assert from_py2 == from_apache  # same IDL, same field order: the two libraries write the same bytes
+    _decode_check(capsys, tmp_path, payload, apache, from_py2)
+    _decode_check(capsys, tmp_path, payload, py2, from_apache)
+
+
 @pytest.mark.skipif(shutil.which("thrift") is None, reason="the official thrift compiler is not installed")
 @pytest.mark.parametrize("payload", PAYLOADS[:2])
 def test_thrift_bytes_with_classes_from_the_official_compiler(capsys, tmp_path, payload) -> None:
@@ -531,3 +563,53 @@ def test_json_validates_against_exported_json_schema(capsys, tmp_path, payload) 
     jsonschema.validate(doc, schema)
     other = json.dumps(doc, indent=2, ensure_ascii=True).encode()
     _decode_check(capsys, tmp_path, payload, "json/orjson", other)
+
+
+def _spec_shape(spec: Any) -> Any:
+    """A thrift_spec with struct class references replaced by class names (comparable across modules)."""
+    if isinstance(spec, type):
+        return spec.__name__
+    if isinstance(spec, (tuple, list)):
+        if isinstance(spec, list) and len(spec) == 2 and isinstance(spec[0], type):
+            return ["struct", spec[0].__name__]  # [Class, Class.thrift_spec]: the spec is compared on its own
+        return type(spec)(_spec_shape(x) for x in spec)
+    return spec
+
+
+@pytest.mark.skipif(shutil.which("thrift") is None, reason="the official thrift compiler is not installed")
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_apache_thrift_structs_match_the_official_compilers_and_share_bytes(capsys, tmp_path, payload) -> None:
+    """``thrift --gen py`` on the exported IDL gives the same thrift_spec tuples the thrift/apache-*
+    codecs build in memory, and its classes read/write the codecs' bytes with the accelerated protocols."""
+    import importlib.util
+
+    from thrift.protocol import TBinaryProtocol, TCompactProtocol
+    from thrift.transport.TTransport import TMemoryBuffer
+
+    from formats import thrift_apache
+
+    p = _payload(payload)
+    gen = tmp_path / "gen"
+    gen.mkdir()
+    for kind, proto in (("binary", TBinaryProtocol.TBinaryProtocolAccelerated),
+                        ("compact", TCompactProtocol.TCompactProtocolAccelerated)):
+        data, idl_path = _encode(capsys, tmp_path, payload, f"thrift/apache-{kind}")
+        if kind == "binary":
+            proc = subprocess.run(["thrift", "--gen", "py", "-out", str(gen), str(idl_path)], capture_output=True,
+                                  text=True)
+            assert proc.returncode == 0, proc.stderr
+            ttypes = next(gen.rglob("ttypes.py"))
+            spec = importlib.util.spec_from_file_location(f"official_{payload}_ttypes", ttypes)
+            mod = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(mod)
+            ours = thrift_apache.build(p.schema)
+            for rec_name, cls in ours.classes.items():
+                official = getattr(mod, cls.__name__)
+                assert _spec_shape(cls.thrift_spec) == _spec_shape(official.thrift_spec), rec_name
+        obj = getattr(mod, p.schema.name)()
+        obj.read(proto(TMemoryBuffer(data)))
+        obj.validate()
+        out = TMemoryBuffer()
+        obj.write(proto(out))
+        assert out.getvalue() == data
+        _decode_check(capsys, tmp_path, payload, f"thrift/apache-{kind}", out.getvalue())
