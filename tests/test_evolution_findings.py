@@ -269,3 +269,32 @@ def test_a_codec_without_evolution_modes_shows_unsupported_not_unearned_verdicts
     for d in sc.DIRECTIONS:
         c = ev.run_cell(prep, sc.BY_ID["add-optional-default"], d).to_json()
         assert c["outcome"] == "unsupported" and "reads only" in c["detail"], (d, c)
+
+
+# ------------------------------------------------------------------------------------------------
+# 4. tolerant text readers: the reader's own enum default; no silent [] for text in a list position
+
+
+@pytest.mark.parametrize("codec", ["json/orjson", "xml/lxml"])
+def test_tolerant_text_readers_honour_the_readers_enum_default(codec: str) -> None:
+    tolerant = cell(codec, "enum-add-symbol", "forward", "tolerant")
+    green = by_label(tolerant)["the new symbol"]
+    assert (green["outcome"], green["ideal"]) == ("defaulted", True) and "ride_class='UNKNOWN'" in green["detail"]
+    assert tolerant["ideal"]
+    strict = by_label(cell(codec, "enum-add-symbol", "forward", "strict"))["the new symbol"]
+    assert strict["outcome"] == "error"  # a strict reader validates against its own schema
+
+
+def test_tolerant_xml_reader_refuses_text_where_a_list_is_expected() -> None:
+    from lxml import etree
+
+    from formats.xml_lxml import XmlDecodeError
+    from payloads.model import STRING, Field, ListType, Record
+
+    el = etree.fromstring(b"<T><note>hello</note></T>")[0]
+    assert (len(el), el.text) == (0, "hello")  # no <item> children: a reader that only loops finds []
+    schema = Record("T", (Field("note", ListType(STRING), 1),))
+    prep = _codec("xml/lxml").prepare(schema, reader_schema=schema, policy="tolerant")
+    with pytest.raises(XmlDecodeError, match="holds the text 'hello'"):
+        prep.decode(b"<T><note>hello</note></T>")
+    assert prep.decode(b"<T><note/></T>") == {"note": []}
