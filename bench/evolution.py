@@ -282,6 +282,46 @@ def error_verdict(exp: Expectation, stage: str, exc: BaseException) -> Verdict:
 
 
 # ------------------------------------------------------------------------------------------------
+# The rules each reader follows, stated with the results (the report prints them as a legend).
+
+READER_RULES = {
+    "tolerant": "text reader, tolerant policy (msgbench's converter): ignores fields it does not know; finds a "
+                "field under its aliases (earlier names); a missing optional field gets its default or null, a "
+                "missing required one is an error; no type coercion beyond the format's own (JSON: a string is "
+                "never read as a number; XML: element text is parsed as the reader's type); an enum symbol it "
+                "does not know becomes the reader enum's declared default (an error if it has none); XML: the "
+                "root element must be the record's name or an alias, and text where a list, map or record is "
+                "expected is an error",
+    "strict": "text reader, strict policy: the document is first validated against the reader's own JSON "
+              "Schema / XSD, so unknown fields, unknown enum symbols, aliases and out-of-range numbers are "
+              "errors; fields are found by name only; the root element name must match exactly (XML)",
+    "schema-resolution": "Avro (fastavro): the writer's schema is resolved against the reader's by the Avro "
+                         "rules (names and aliases, defaults, int->long->float->double promotions, enum "
+                         "default for an unknown symbol); the reader needs the writer's schema (a registry "
+                         "or a container-file header)",
+    "tagged": "tag-based (Protobuf, Thrift): fields are matched by number; the cell shows what the library "
+              "returned (protobuf: unset -> zero value, unknown numbers kept as unknown fields, an unknown enum "
+              "number as the bare int; thriftpy2: unknown or retyped fields skipped -> None, required not "
+              "checked); 'adapter' is what msgbench's converter made of it (enum number -> the enum's default, "
+              "Thrift required fields checked)",
+    "roundtrip": "roundtrips: the intermediary forwards the object it decoded (protobuf message, thriftpy2 "
+                 "struct, parsed JSON dict / XML value, Avro record), re-encoded with its own schema",
+}
+
+
+def reader_rules(codec: Any, policy: str | None) -> str:
+    modes = tuple(getattr(codec.capabilities, "evolution_modes", ()) or ())
+    if policy in READER_RULES:
+        return READER_RULES[policy]
+    for m in modes:
+        if m in READER_RULES:
+            return READER_RULES[m]
+    if not modes:
+        return "declares no evolution mode: prepared with the reader's schema as any codec is"
+    return ""
+
+
+# ------------------------------------------------------------------------------------------------
 # Running cells (inside a worker process).
 
 
@@ -621,9 +661,11 @@ def run_matrix(codecs: list[Any], scenarios: list[Scenario], plugins: bool | Non
     t0 = time.perf_counter()
     columns: list[Column] = []
     pending: list[_Job] = []
+    rules: dict[str, str] = {}
     for c in codecs:
         cols = columns_for(c)
         columns += cols
+        rules.update({col.name: reader_rules(c, col.policy) for col in cols})
         cells = [[s.id, d, col.policy, col.name] for col in cols for s in scenarios for d in DIRECTIONS]
         target = f"{type(c).__module__}:{type(c).__qualname__}"
         pending.append(_Job(c.name, target, dict(getattr(c, "process_env", {}) or {}), cells))
@@ -738,6 +780,8 @@ def run_matrix(codecs: list[Any], scenarios: list[Scenario], plugins: bool | Non
         "direction_text": dict(DIRECTION_TEXT),
         "cells": cells,
         "safe_scenarios": [s.id for s in scenarios if s.safe],
+        "reader_rules": {k: v for k, v in rules.items() if v},
+        "roundtrip_rule": READER_RULES["roundtrip"],
     }
     data["summary"] = summarize(data)
     data["duration_s"] = round(time.perf_counter() - t0, 2)
