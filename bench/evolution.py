@@ -799,8 +799,19 @@ def _join(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def _where(cells: list[tuple[str, str]], data: dict, limit: int = 6) -> str:
+    """``widen-int (all directions), add-optional-default (roundtrip)``: cells grouped by scenario."""
+    by: dict[str, list[str]] = {}
+    for sid, d in cells:
+        by.setdefault(sid, []).append(d)
+    every = set(data.get("directions") or DIRECTIONS)
+    items = [f"{sid} ({'all directions' if set(ds) >= every else ', '.join(ds)})" for sid, ds in by.items()]
+    more = f", +{len(items) - limit} more scenarios" if len(items) > limit else ""
+    return ", ".join(items[:limit]) + more
+
+
 def _short(c: dict) -> str:
-    return f"{c['scenario']} {c['direction']}: {c['outcome']}" + (f" ({c['brief']})" if c.get("brief") else "")
+    return f"{c['scenario']} {c['direction']}: {c.get('brief') or c['outcome']}"
 
 
 def summarize(data: dict) -> list[str]:
@@ -830,17 +841,17 @@ def summarize(data: dict) -> list[str]:
                        "value tried (a cell counts its worse value).")
         if partial:
             out.append("Not ideal on the safe changes (* = not ideal for that value): " + "; ".join(partial) + ".")
-    silent: dict[str, dict[str, list[str]]] = {}
+    silent: dict[str, dict[str, list[tuple[str, str]]]] = {}
     for c in data["cells"]:
         if c["outcome"] in SILENT:
             kind = "changed" if c["outcome"] in ("changed", "corrupted") else "lost"
-            silent.setdefault(c["codec"], {"changed": [], "lost": []})[kind].append(f"{c['scenario']} {c['direction']}")
+            silent.setdefault(c["codec"], {"changed": [], "lost": []})[kind].append((c["scenario"], c["direction"]))
     for col, kinds in silent.items():
         parts = []
         if kinds["changed"]:
-            parts.append(f"a different value in {len(kinds['changed'])} ({', '.join(kinds['changed'])})")
+            parts.append(f"a different value in {len(kinds['changed'])} ({_where(kinds['changed'], data)})")
         if kinds["lost"]:
-            parts.append(f"nothing where a value was written in {len(kinds['lost'])} ({', '.join(kinds['lost'])})")
+            parts.append(f"nothing where a value was written in {len(kinds['lost'])} ({_where(kinds['lost'], data)})")
         n = len(kinds["changed"]) + len(kinds["lost"])
         out.append(f"{col}: no error but a wrong value in {n} cell{'s' if n != 1 else ''}: " + "; ".join(parts) + ".")
     if not silent:
