@@ -304,7 +304,7 @@ READER_RULES = {
               "number as the bare int; thriftpy2: unknown or retyped fields skipped -> None, required not "
               "checked); 'adapter' is what msgbench's converter made of it (enum number -> the enum's default, "
               "Thrift required fields checked)",
-    "roundtrip": "roundtrips: the intermediary forwards the object it decoded (protobuf message, thriftpy2 "
+    "roundtrip": "the intermediary forwards the object it decoded (protobuf message, thriftpy2 "
                  "struct, parsed JSON dict / XML value, Avro record), re-encoded with its own schema",
 }
 

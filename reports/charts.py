@@ -35,8 +35,8 @@ OUTCOME_COLOURS = {
     "corrupted": "#D55E00",  # results written before changed/lost were told apart
     "unsupported": "#BBBBBB",
 }
-OUTCOME_LABELS = {"ok": "ok", "defaulted": "default", "preserved-unknown": "kept", "dropped": "dropped",
-                  "error": "error", "changed": "CHANGED", "lost": "LOST", "corrupted": "CORRUPT",
+OUTCOME_LABELS = {"ok": "ok", "defaulted": "dflt", "preserved-unknown": "kept", "dropped": "drop",
+                  "error": "err", "changed": "CHG", "lost": "LOST", "corrupted": "CORR",
                   "unsupported": "n/a"}
 SILENT = ("changed", "lost", "corrupted")
 DARK = {"#0072B2", "#009E73", "#D55E00", "#000000", "#CC79A7", "#A3195B"}

@@ -213,8 +213,8 @@ def render_evolution(data: dict, ctx: SectionContext) -> str:
                                  ideal={k: v.get("ideal") for k, v in grid.items()})
     fig = ctx.chart("chart-evolution", svg, "Outcome of each schema change per codec and direction "
                     "(backward: new reader, old data; forward: old reader, new data; roundtrips: through an "
-                    "intermediary of the other version). Labels: ok; default = field took its default; kept = "
-                    "unknown data preserved; dropped = unknown data ignored; error = decoding raised; CHANGED = a "
+                    "intermediary of the other version). Labels: ok; dflt = field took its default; kept = "
+                    "unknown data preserved; drop = unknown data ignored; err = decoding raised; CHG = changed, a "
                     "different value without an error; LOST = nothing where a value was written, without an "
                     "error; n/a = not supported; * = not what the ideal reader does. A cell that tried several "
                     "values shows the worse; for Protobuf and Thrift it shows what the library returned.")
@@ -229,7 +229,11 @@ def render_evolution(data: dict, ctx: SectionContext) -> str:
     full = ctx.table([("scenario", "text"), ("codec", "text"), ("direction", "text"), ("outcome", "text"),
                       ("msgbench adapter", "text"), ("detail", "text")], full_rows)
     rules = data.get("reader_rules") if isinstance(data.get("reader_rules"), dict) else {}
-    rules_items = [(str(k), str(v)) for k, v in rules.items() if k in codecs]
+    grouped: dict[str, list[str]] = {}  # columns that follow the same rules share one line
+    for k, v in rules.items():
+        if k in codecs:
+            grouped.setdefault(str(v), []).append(str(k))
+    rules_items = [(", ".join(names), text) for text, names in grouped.items()]
     if isinstance(data.get("roundtrip_rule"), str):
         rules_items.append(("roundtrips", data["roundtrip_rule"]))
     return ctx.render(EVOLUTION, summary=summary, corr=corr_items, fig=fig, matrices=matrices, full=full,

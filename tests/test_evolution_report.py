@@ -65,14 +65,14 @@ def test_silent_loss_through_an_old_intermediary_is_listed_and_drawn(section) ->
         "no error, but the v1 intermediary dropped" in "\n".join(items)
     assert any(i.startswith("changed: protobuf/upb — Widen int32 to int64 (forward)") for i in items)
     svg = lxml.html.tostring(section.get_element_by_id("chart-evolution"), encoding="unicode")
-    assert "LOST*" in svg and "CHANGED*" in svg
+    assert "LOST*" in svg and "CHG*" in svg
 
 
 def test_legend_states_each_readers_rules(section) -> None:
     legend = section.xpath(".//ul[contains(@class,'evo-legend')]")[0].text_content()
     assert "the outcome for each value tried" in legend and "adapter: …" in legend
     assert "avro/fastavro: Avro (fastavro)" in legend and "writer's schema" in legend
-    assert "protobuf/upb: tag-based" in legend and "roundtrips: the intermediary forwards" in legend
+    assert "protobuf/upb, thrift/binary: tag-based" in legend and "roundtrips: the intermediary forwards" in legend
 
 
 def test_safest_evolution_card_counts_silent_loss_and_states_avros_condition(doc: dict, evo: dict) -> None:
