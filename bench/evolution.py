@@ -45,8 +45,10 @@ costs one cell, not the run.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import pickle
 import re
 import selectors
 import signal
@@ -570,7 +572,8 @@ def worker_main() -> int:
     except Exception as e:
         _emit("fatal", {"error": _clip(f"{type(e).__name__}: {e}")})
         return 1
-    by_id = {s.id: s for s in SCENARIOS}
+    given = pickle.loads(base64.b64decode(job["scenarios"])) if job.get("scenarios") else []
+    by_id = {s.id: s for s in (given or SCENARIOS)}
     preps: dict[str | None, _Preparer] = {}
     _emit("ready", {})
     signal.signal(signal.SIGALRM, _alarm)
@@ -636,14 +639,21 @@ def _stderr_tail(f: Any, n: int = 4) -> str:
     return " | ".join(lines[-n:])[-300:]
 
 
-def _spawn(job: _Job, plugins: bool | None, soft_timeout: float) -> _Proc:
+def _scenarios_blob(scenarios: list[Scenario]) -> str:
+    """The scenarios as data for a worker (any scenario, not only the built-in ones: a user's own
+    v1/v2 schemas and values travel the same way). The worker is our own child process."""
+    return base64.b64encode(pickle.dumps(list(scenarios))).decode("ascii")
+
+
+def _spawn(job: _Job, plugins: bool | None, soft_timeout: float, scenarios: str = "") -> _Proc:
     env = child_env(job.env)
     err = tempfile.TemporaryFile()
     proc = subprocess.Popen([sys.executable, "-m", "bench.evolution", "--worker"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=err, env=env, start_new_session=True)
     assert proc.stdin is not None
     proc.stdin.write(json.dumps({"codec": job.codec, "target": job.target, "cells": job.cells,
-                                 "plugins": plugins, "soft_timeout": soft_timeout}).encode())
+                                 "plugins": plugins, "soft_timeout": soft_timeout,
+                                 "scenarios": scenarios}).encode())
     proc.stdin.close()
     return _Proc(job, proc, err, time.monotonic() + STARTUP_TIMEOUT_S)
 
@@ -679,9 +689,10 @@ def run_matrix(codecs: list[Any], scenarios: list[Scenario], plugins: bool | Non
 
     running: list[_Proc] = []
     sel = selectors.DefaultSelector()
+    blob = _scenarios_blob(scenarios)
 
     def start(job: _Job) -> None:
-        p = _spawn(job, plugins, soft_timeout)
+        p = _spawn(job, plugins, soft_timeout, blob)
         assert p.proc.stdout is not None
         sel.register(p.proc.stdout, selectors.EVENT_READ, p)
         running.append(p)
@@ -888,6 +899,33 @@ def summarize(data: dict) -> list[str]:
     return out
 
 
+def with_layer(data: dict, layer: str = "library") -> dict:
+    """The matrix seen through one layer: ``library`` (as recorded) or ``adapter`` (each cell that
+    has an adapter verdict takes it, values too; the summary is recomputed)."""
+    if layer == "library":
+        return data
+    if layer != "adapter":
+        raise ValueError(f"unknown layer {layer!r}; use library or adapter")
+    cells = []
+    for c in data["cells"]:
+        a = c.get("adapter")
+        if not isinstance(a, dict):
+            cells.append(c)
+            continue
+        new = {**c, **a, "library": {k: c[k] for k in ("outcome", "detail", "ideal")}}
+        new.pop("adapter")
+        if c.get("values"):
+            new["values"] = [{**v, **(v.get("adapter") or {})} for v in c["values"]]
+            for v in new["values"]:
+                v.pop("adapter", None)
+            new["brief"] = "; ".join(f"{v['outcome']}{'' if v['ideal'] else '*'} for {v['label']}"
+                                     for v in new["values"])
+        cells.append(new)
+    out = {**data, "cells": cells, "layer": "adapter"}
+    out["summary"] = summarize(out)
+    return out
+
+
 # ------------------------------------------------------------------------------------------------
 # Section producer and CLI.
 
@@ -939,6 +977,9 @@ def print_tables(data: dict, console: Any = None) -> None:
     console = console or Console()
     cells = {(c["scenario"], c["codec"], c["direction"]): c for c in data["cells"]}
     about = data.get("direction_text") or {}
+    if data.get("layer") == "adapter":
+        console.print("Layer: what msgbench's adapter made of each library result (Protobuf/Thrift: unknown enum "
+                      "numbers -> the enum default, Thrift required fields checked).", markup=False)
     for d in data["directions"]:
         title = f"evolution: {d}" + (f" ({about[d]})" if d in about else "")
         table = Table(title=title, title_justify="left", show_lines=True)
@@ -967,6 +1008,9 @@ def register_cli(sub: Any) -> None:
                    + ", ".join(s.id for s in SCENARIOS))
     p.add_argument("--out", type=Path, default=Path("out"), help="output directory (default: out)")
     p.add_argument("--json", action="store_true", help="print the matrix as JSON instead of tables")
+    p.add_argument("--layer", choices=("library", "adapter"), default="library",
+                   help="tables and summary for what the library returned (default) or for what msgbench's "
+                        "adapter made of it (Protobuf/Thrift; the JSON file always carries both)")
     p.set_defaults(func=cmd_evolve)
 
 
@@ -1000,7 +1044,7 @@ def cmd_evolve(args: Any) -> int:
     if args.json:
         sys.stdout.write(json.dumps(data, indent=1) + "\n")
     else:
-        print_tables(data)
+        print_tables(with_layer(data, getattr(args, "layer", "library")))
     err.print(f"evolution: {len(data['cells'])} cells in {data['duration_s']:.1f} s; wrote {path}")
     return 0
 

@@ -314,3 +314,24 @@ def test_cli_evolve_writes_the_matrix(tmp_path: Path) -> None:
     bad = subprocess.run([sys.executable, "-m", "bench.cli", "evolve", "--scenarios", "nope", "--out", str(out)],
                          capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert bad.returncode == 2 and "unknown scenario" in bad.stderr
+
+
+def test_scenarios_travel_to_the_worker_as_data_and_the_adapter_layer_is_switchable() -> None:
+    from dataclasses import replace
+
+    from formats.registry import build_registry
+
+    own = replace(sc.BY_ID["widen-int"], id="my-own-change", title="My own change")  # not a built-in id
+    thrift = build_registry(False).codec("thrift/binary")
+    data = ev.run_matrix([thrift], [own], plugins=False)
+    by = {c["direction"]: c for c in data["cells"]}
+    assert set(by) == set(sc.DIRECTIONS) and all(c["scenario"] == "my-own-change" for c in by.values())
+    assert (by["backward"]["outcome"], by["backward"]["adapter"]["outcome"]) == ("lost", "error")
+    assert data["reader_rules"]["thrift/binary"].startswith("tag-based")
+    adapter = ev.with_layer(data, "adapter")
+    a = {c["direction"]: c for c in adapter["cells"]}
+    assert a["backward"]["outcome"] == "error" and a["backward"]["library"]["outcome"] == "lost"
+    assert [v["outcome"] for v in a["forward"]["values"]] == ["error", "error"]
+    assert ev.with_layer(data, "library") is data
+    assert any("wrong value" in line for line in data["summary"])
+    assert not any("wrong value in" in line for line in adapter["summary"])
