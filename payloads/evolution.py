@@ -23,7 +23,7 @@ An ideal is either a value in the reader's model (:func:`ideal`) or a rejection 
 when no correct value exists (a required field the writer never wrote, a number that does not fit)
 the right reader refuses the message. A rejection carries a ``reference``: the writer's data in
 the reader's shape, against which whatever a codec decodes anyway is compared (a codec that
-decodes ``5_000_000_000`` as ``705_032_704`` has *corrupted* it; one that fills a missing field
+decodes ``5_000_000_000`` as ``705_032_704`` has *changed* it, one that reads it as 0 has *lost* it; one that fills a missing field
 with ``0`` has *defaulted* it).
 
 :meth:`Scenario.expectation` adds what follows from the two schemas: which reader fields the
