@@ -2,35 +2,53 @@
 
 For every scenario of :mod:`payloads.evolution` x codec x direction the engine encodes with the
 writer's schema, decodes with a reader built by ``codec.prepare(writer, reader_schema=reader,
-policy=...)`` and judges the decoded value (``from_native`` against the reader's schema) against
-the scenario's ideal with :func:`classify`. Nothing is taken from documentation:
+policy=...)`` and judges the decoded value against the scenario's ideal with :func:`classify`.
+Nothing is taken from documentation:
 
 - ``backward``: v1 value encoded with v1, read by a v2 reader.
 - ``forward``: v2 value encoded with v2, read by a v1 reader.
-- ``roundtrip``: v2 value encoded with v2, read by a v1 intermediary (which decodes it, reads it
-  with ``from_native`` and forwards the *decoded native object* re-encoded with v1, as a service
-  forwarding a protobuf message does), then read by a v2 reader. Does what v1 did not know survive?
+- ``roundtrip``: v2 value encoded with v2, read by a v1 intermediary (which decodes it and forwards
+  the *decoded native object* re-encoded with v1, as a service forwarding a protobuf message does),
+  then read by a v2 reader. Does what v1 did not know survive?
+- ``backward-roundtrip``: the same with v1 data through a v2 intermediary to a v1 reader (does a new
+  service re-emit the fields it no longer has?).
 
 Outcomes: ``ok`` (the ideal value), ``defaulted`` (a field the writer did not have got the reader's
-default or None), ``dropped`` (a field the reader does not know is absent, the rest right; on a
-roundtrip: the intermediary lost it), ``preserved-unknown`` (roundtrip: the intermediary kept what
-it did not know and the final reader sees it), ``corrupted`` (decoded without error, but a value is
-wrong: path, expected, actual), ``error`` (exception type and message; ``crash:``/``timeout:``
-when the process died or hung), ``unsupported`` (the codec cannot express the scenario). Each
-cell also says whether it matches the ideal (``ideal``): an ``error`` is the ideal outcome when no
-correct value exists.
+default or None), ``dropped`` (a field the reader does not know is absent, the rest right),
+``preserved-unknown`` (the reader kept what it did not know: on a roundtrip the final reader sees
+it; on a plain read, e.g. a bare enum number), ``changed`` (no error, a different non-empty value),
+``lost`` (no error, nothing where a value was written: empty, zero, None, absent or the reader's
+default; on a roundtrip judged by what the *final* reader sees, so an intermediary that swaps a
+written value for its default is ``lost``, not "dropped"), ``error`` (exception type and message;
+``crash:``/``timeout:`` when the process died or hung), ``unsupported`` (the codec cannot express
+the scenario). ``changed`` and ``lost`` are the silent failures. Each cell also says whether it
+matches the ideal (``ideal``): an ``error`` is the ideal outcome when no correct value exists.
+
+Values: a scenario with variants (a value the other side can hold and one it cannot) is run once
+per value; the cell carries each value's verdict under ``values`` and, as its own verdict, the
+worse of them (:func:`worst`), with ``brief`` ("ok for fits int32 (23456); changed* for past
+int32 (...)").
+
+Layers: for Protobuf and Thrift the cell's verdict is the **library's** (the decoded message or
+struct read field by field, :mod:`bench.evolution_library`); what msgbench's adapter
+(``from_native``: an unknown enum number -> the enum default, the Thrift required-field check)
+made of it is the cell's ``adapter`` verdict, present when it differs. Other codecs' native form is
+plain Python, so they have one layer.
 
 Text formats are judged under both reader policies (columns ``json/orjson (tolerant)`` and
-``json/orjson (strict)``); codecs that declare no evolution modes (plugins) decode with a reader
-prepared for the reader schema alone. The matrix runs in worker processes (``python -m
-bench.evolution --worker``, one per codec, two at a time), each cell under a time limit, so a C
-extension that crashes or hangs on mismatched input costs one cell, not the run.
+``json/orjson (strict)``); codecs that declare no evolution modes (plugins) still get
+``prepare(writer, reader_schema=reader)``, so one that cannot do it shows ``unsupported``. The
+matrix runs in worker processes (``python -m bench.evolution --worker``, one per codec, two at a
+time), each cell under a time limit, so a C extension that crashes or hangs on mismatched input
+costs one cell, not the run.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import pickle
 import re
 import selectors
 import signal
@@ -43,12 +61,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.evolution_library import UnknownNumber, library_view, unknown_fields
 from bench.subproc import child_env, exit_text, kill_group
-from payloads.evolution import DIRECTIONS, SCENARIOS, Expectation, Scenario
+from payloads.evolution import DIRECTION_TEXT, DIRECTIONS, ROUNDTRIPS, SCENARIOS, Expectation, Scenario
 from payloads.model import Difference, Record, SchemaMismatch, differences, validate
 
-OUTCOMES = ("ok", "defaulted", "dropped", "preserved-unknown", "corrupted", "error", "unsupported")
-GOOD = ("ok", "defaulted", "dropped", "preserved-unknown")
+OUTCOMES = ("ok", "defaulted", "dropped", "preserved-unknown", "changed", "lost", "error", "unsupported")
+SILENT = ("changed", "lost", "corrupted")  # a wrong value and no error ("corrupted": results before 2026-11-30)
 TEXT_POLICIES = ("tolerant", "strict")
 PREFIX = "EVO"
 CELL_TIMEOUT_S = 10.0  # hard limit per cell (the worker is killed)
@@ -102,18 +121,54 @@ def _clip(text: str, n: int = DETAIL_MAX) -> str:
     return text if len(text) <= n else text[: n - 3] + "..."
 
 
+def _emptyish(actual: Any, candidates: tuple[Any, ...]) -> bool:
+    """``actual`` is nothing: absent, None, a zero/empty value or one of the reader's defaults."""
+    if actual is None or actual == _ABSENT or actual is False:
+        return True
+    if isinstance(actual, (str, bytes, list, dict)) and len(actual) == 0:
+        return True
+    if type(actual) in (int, float) and actual == 0:
+        return True
+    return _is_default(actual, candidates)
+
+
+def _hop(exp: Expectation) -> str:
+    return "the v2 intermediary" if exp.direction == "backward-roundtrip" else "the v1 intermediary"
+
+
+def _silent(diffs: list[Difference], defaults: dict) -> tuple[list[Difference], list[Difference]]:
+    """(changed, lost): a different non-empty value vs. nothing where a value was written."""
+    changed, lost = [], []
+    for d in diffs:
+        (lost if _emptyish(d.actual, defaults.get(_norm(d.path), ())) else changed).append(d)
+    return changed, lost
+
+
+def _silent_verdict(exp: Expectation, changed: list[Difference], lost: list[Difference], why: str = "") -> Verdict:
+    head = why + ": " if why else ""
+    if changed:
+        more = f"; and lost {_describe(lost, 2)}" if lost else ""
+        return Verdict("changed", _clip(f"{head or 'no error, '}a different value: {_describe(changed)}{more}"), False)
+    return Verdict("lost", _clip(f"{head or 'no error, '}the value is gone (empty, zero or absent): {_describe(lost)}"),
+                   False)
+
+
 def classify(exp: Expectation, actual: Any, reader: Record | None = None, intermediary: Any = None) -> Verdict:
     """Judge a decoded value against the scenario's ideal for one direction (``intermediary``: on a
-    roundtrip, the value the v1 intermediary read)."""
+    roundtrip, the value the intermediary read). A wrong value without an error is ``changed`` (a
+    different non-empty value) or ``lost`` (nothing: empty, zero, None, absent, the reader's default
+    where a value was written), whichever way it happened; on a roundtrip the *final* reader's value
+    is judged, so a default standing in for what the writer wrote is ``lost`` there."""
     if exp.reject:
         return _classify_accepted(exp, actual, reader, intermediary)
-    rt = exp.direction == "roundtrip"
+    rt = exp.direction in ROUNDTRIPS
+    hop = _hop(exp)
     diffs = differences(exp.value, actual)
     if not diffs:
         if rt and (exp.unknown or exp.substituted):
             kept = list(exp.unknown) + [f"the value of {p}" for p in exp.substituted]
             return Verdict("preserved-unknown", _clip(
-                f"the v1 intermediary kept {', '.join(kept)}, which it does not know; the final reader sees it"), True)
+                f"{hop} kept {', '.join(kept)}, which it does not know; the final reader sees it"), True)
         notes = []
         if exp.new:
             got = ", ".join(f"{p}={_lookup(actual, p)!r:.40}" for p in exp.new)
@@ -128,22 +183,30 @@ def classify(exp: Expectation, actual: Any, reader: Record | None = None, interm
         if exp.unknown and not rt:
             return Verdict("dropped", _clip("; ".join(notes)), True)
         return Verdict("ok", "", True)
+    numbers = [d for d in diffs if isinstance(d.actual, UnknownNumber)]
+    diffs = [d for d in diffs if d not in numbers]
     lossy = tuple(exp.unknown) + tuple(exp.substituted) if rt else ()
     soft_new = () if rt else tuple(exp.new) + tuple(exp.substituted)
-    corrupt, lost, defaulted = [], [], []
+    wrong, lost_hop, defaulted = [], [], []
     for d in diffs:
         p = _norm(d.path)
         cands = exp.defaults.get(p, ())
         if rt and _under(p, lossy) and _is_default(d.actual, cands):
-            lost.append(d)
+            lost_hop.append(d)
         elif _under(p, soft_new) and _is_default(d.actual, cands):
             defaulted.append(d)
         else:
-            corrupt.append(d)
-    if corrupt:
-        return Verdict("corrupted", _clip("no error, wrong value: " + _describe(corrupt)), False)
-    if lost:
-        return Verdict("dropped", _clip("the v1 intermediary lost what it did not know: " + _describe(lost)), False)
+            wrong.append(d)
+    changed, lost = _silent(wrong, exp.defaults)
+    if changed or lost:
+        return _silent_verdict(exp, changed, lost + lost_hop)
+    if lost_hop:
+        return Verdict("lost", _clip(f"no error, but {hop} dropped what it did not know and the final reader got "
+                                     f"its default instead of the written value: {_describe(lost_hop)}"), False)
+    if numbers:
+        return Verdict("preserved-unknown", _clip(
+            f"no error; the library handed back a number the reader's enum does not have: {_describe(numbers)} "
+            "(the ideal reader maps it to the enum's default)"), False)
     return Verdict("defaulted", _clip("reader default, but not the ideal value: " + _describe(defaulted)), False)
 
 
@@ -151,23 +214,24 @@ def _classify_accepted(exp: Expectation, actual: Any, reader: Record | None, int
     """The ideal reader rejects this data, but the codec decoded something: what did it make up?"""
     why = f"no error although {exp.reject}"
     if exp.reference is None:
-        return Verdict("corrupted", _clip(f"{why}; decoded {actual!r}"), False)
+        return Verdict("changed", _clip(f"{why}; decoded {actual!r}"), False)
     diffs = differences(exp.reference, actual)
-    if not diffs and exp.direction == "roundtrip":
+    if not diffs and exp.direction in ROUNDTRIPS:
         seen = intermediary if isinstance(intermediary, dict) else {}
         same = {k: v for k, v in exp.reference.items() if k in seen}
         misread = [d for d in differences(same, {k: seen[k] for k in same}) if d.expected not in (None, _ABSENT)]
         if misread:
             return Verdict("preserved-unknown", _clip(
-                f"the v1 intermediary could not read the value ({exp.reject}: it saw "
+                f"{_hop(exp)} could not read the value ({exp.reject}: it saw "
                 f"{_describe(misread, 2)}) but forwarded it unchanged"), True)
-        return Verdict("ok", _clip(f"the final reader got the v2 value unchanged although {exp.reject}"), True)
+        return Verdict("ok", _clip(f"the final reader got the written value unchanged although {exp.reject}"), True)
     if not diffs:
         if reader is not None:
             try:
                 validate(reader, actual)
-            except SchemaMismatch as e:
-                return Verdict("corrupted", _clip(f"{why}; the decoded value breaks the reader's schema: {e}"), False)
+            except SchemaMismatch as e:  # e.g. thriftpy2's None for a required field it did not get
+                return Verdict("defaulted", _clip(f"{why}: the reader accepted a value its own schema does not "
+                                                  f"allow ({e})"), False)
         return Verdict("ok", _clip(f"{why}; the writer's value came through unchanged"), False)
     made_up = [d for d in diffs if _under(_norm(d.path), exp.new) and d.expected == _ABSENT]
     wrong = [d for d in diffs if d not in made_up]
@@ -177,9 +241,11 @@ def _classify_accepted(exp: Expectation, actual: Any, reader: Record | None, int
     wrong = [d for d in wrong if d not in missing]
     converted = [d for d in wrong if _lossless(d.expected, d.actual)]
     if converted and len(converted) == len(wrong) and not missing and not made_up:
-        return Verdict("ok", _clip(f"{why}; converted without loss: {_describe(converted)}"), False)
+        # a correct value existed after all (4200017 -> '4200017'), and the reader found it
+        return Verdict("ok", _clip(f"converted without loss although {exp.reject}: {_describe(converted)}"), True)
     if wrong:
-        return Verdict("corrupted", _clip(f"{why}: {_describe(wrong)}"), False)
+        changed, lost = _silent(wrong, exp.defaults)
+        return _silent_verdict(exp, changed, lost, why)
     return Verdict("defaulted", _clip(f"{why}: filled in {_describe(made_up + missing)}"), False)
 
 
@@ -218,6 +284,46 @@ def error_verdict(exp: Expectation, stage: str, exc: BaseException) -> Verdict:
 
 
 # ------------------------------------------------------------------------------------------------
+# The rules each reader follows, stated with the results (the report prints them as a legend).
+
+READER_RULES = {
+    "tolerant": "text reader, tolerant policy (msgbench's converter): ignores fields it does not know; finds a "
+                "field under its aliases (earlier names); a missing optional field gets its default or null, a "
+                "missing required one is an error; no type coercion beyond the format's own (JSON: a string is "
+                "never read as a number; XML: element text is parsed as the reader's type); an enum symbol it "
+                "does not know becomes the reader enum's declared default (an error if it has none); XML: the "
+                "root element must be the record's name or an alias, and text where a list, map or record is "
+                "expected is an error",
+    "strict": "text reader, strict policy: the document is first validated against the reader's own JSON "
+              "Schema / XSD, so unknown fields, unknown enum symbols, aliases and out-of-range numbers are "
+              "errors; fields are found by name only; the root element name must match exactly (XML)",
+    "schema-resolution": "Avro (fastavro): the writer's schema is resolved against the reader's by the Avro "
+                         "rules (names and aliases, defaults, int->long->float->double promotions, enum "
+                         "default for an unknown symbol); the reader needs the writer's schema (a registry "
+                         "or a container-file header)",
+    "tagged": "tag-based (Protobuf, Thrift): fields are matched by number; the cell shows what the library "
+              "returned (protobuf: unset -> zero value, unknown numbers kept as unknown fields, an unknown enum "
+              "number as the bare int; thriftpy2: unknown or retyped fields skipped -> None, required not "
+              "checked); 'adapter' is what msgbench's converter made of it (enum number -> the enum's default, "
+              "Thrift required fields checked)",
+    "roundtrip": "the intermediary forwards the object it decoded (protobuf message, thriftpy2 "
+                 "struct, parsed JSON dict / XML value, Avro record), re-encoded with its own schema",
+}
+
+
+def reader_rules(codec: Any, policy: str | None) -> str:
+    modes = tuple(getattr(codec.capabilities, "evolution_modes", ()) or ())
+    if policy in READER_RULES:
+        return READER_RULES[policy]
+    for m in modes:
+        if m in READER_RULES:
+            return READER_RULES[m]
+    if not modes:
+        return "declares no evolution mode: prepared with the reader's schema as any codec is"
+    return ""
+
+
+# ------------------------------------------------------------------------------------------------
 # Running cells (inside a worker process).
 
 
@@ -241,7 +347,7 @@ class _Preparer:
 
     def __init__(self, codec: Any, policy: str | None):
         self.codec, self.policy = codec, policy
-        self.tagged = bool(getattr(codec.capabilities, "evolution_modes", ()))
+        self.declared = bool(getattr(codec.capabilities, "evolution_modes", ()))  # any evolution mode
         self._cache: dict[tuple, Any] = {}
 
     def _get(self, key: tuple, make: Callable[[], Any]) -> Any:
@@ -261,8 +367,9 @@ class _Preparer:
 
     def reader(self, sc: Scenario, writer_ver: str) -> Any:
         w, r = (sc.v1, sc.v2) if writer_ver == "v1" else (sc.v2, sc.v1)
-        if not self.tagged:  # no evolution support declared: the reader schema's own decoder
-            return self._get((sc.id, "plain", writer_ver), lambda: self.codec.prepare(r))
+        if not self.declared:  # no evolution mode declared: still asked for a reader of ``r``, so a
+            # codec that cannot do it says so (UnsupportedSchema -> "unsupported")
+            return self._get((sc.id, "plain", writer_ver), lambda: self.codec.prepare(w, reader_schema=r))
         return self._get((sc.id, "r", writer_ver),
                          lambda: self.codec.prepare(w, reader_schema=r, policy=self.policy))
 
@@ -275,44 +382,162 @@ def _alarm(signum: int, frame: Any) -> None:
     raise _CellTimeout("no result within the cell's time limit")
 
 
-def run_cell(prep: _Preparer, sc: Scenario, direction: str) -> Verdict:
+def run_case(prep: _Preparer, sc: Scenario, direction: str) -> tuple[Verdict, Verdict | None]:
+    """One value set in one direction: (library verdict, adapter verdict). The adapter verdict is
+    ``None`` when the codec's native form is plain Python already (one layer: what ``from_native``
+    returned is what the library returned, give or take a type check)."""
     exp = sc.expectation(direction)
     stage = "prepare"
     try:
         if direction in ("backward", "forward"):
             wv = "v1" if direction == "backward" else "v2"
+            rschema = sc.schemas(direction)[1]
             writer, reader = prep.writer(sc, wv), prep.reader(sc, wv)
             stage = "encode"
             data = writer.encode(writer.to_native(sc.writer_value(direction)))
             stage = "decode"
             native = reader.decode(data)
+            lib = library_view(rschema, native)
             stage = "from_native"
-            actual = reader.from_native(native)
-            return classify(exp, actual, sc.schemas(direction)[1])
-        w2, mid, w1, fin = prep.writer(sc, "v2"), prep.reader(sc, "v2"), prep.writer(sc, "v1"), prep.reader(sc, "v1")
-        stage = "encode v2"
-        data = w2.encode(w2.to_native(sc.v2_value))
-        stage = "v1 intermediary decode"
+            try:
+                adapter = classify(exp, reader.from_native(native), rschema)
+            except Exception as e:
+                if lib is None:
+                    raise
+                adapter = error_verdict(exp, "msgbench adapter (from_native)", e)
+            if lib is None:
+                return adapter, None
+            return _kept_note(classify(exp, lib, rschema), native), adapter
+        first, back = ("v2", "v1") if direction == "roundtrip" else ("v1", "v2")
+        mid_schema, fin_schema = (sc.v1, sc.v2) if direction == "roundtrip" else (sc.v2, sc.v1)
+        w_first, mid = prep.writer(sc, first), prep.reader(sc, first)
+        w_mid, fin = prep.writer(sc, back), prep.reader(sc, back)
+        stage = f"encode {first}"
+        data = w_first.encode(w_first.to_native(sc.writer_value(direction)))
+        stage = f"{back} intermediary decode"
         native = mid.decode(data)
-        stage = "v1 intermediary from_native"
-        mid_value = mid.from_native(native)
-        stage = "v1 intermediary re-encode"
+        mid_lib = library_view(mid_schema, native)
+        stage = f"{back} intermediary from_native"
+        mid_err: Exception | None = None
+        try:
+            mid_value = mid.from_native(native)
+        except Exception as e:
+            if mid_lib is None:
+                raise
+            mid_value, mid_err = None, e
+        stage = f"{back} intermediary re-encode"
         via = ""
         try:
-            data2 = w1.encode(native)
-        except Exception as e:  # the decoded object is not the v1 writer's native form
-            via = f" (re-encoded through the model: the v1 encoder refused the decoded object: {type(e).__name__})"
-            data2 = w1.encode(w1.to_native(mid_value))
-        stage = "v2 decode"
+            data2 = w_mid.encode(native)  # a service forwards the object it decoded
+        except Exception as e:  # the decoded object is not the writer's native form
+            if mid_value is None:
+                raise
+            via = (f" (re-encoded through the model: the {back} encoder refused the decoded object: "
+                   f"{type(e).__name__})")
+            data2 = w_mid.encode(w_mid.to_native(mid_value))
+        stage = f"{first} decode"
         final = fin.decode(data2)
-        stage = "v2 from_native"
-        actual = fin.from_native(final)
-        v = classify(exp, actual, sc.v2, mid_value)
-        return Verdict(v.outcome, _clip(v.detail + via), v.ideal) if via else v
+        fin_lib = library_view(fin_schema, final)
+        if mid_err is not None:
+            adapter = error_verdict(exp, f"msgbench adapter ({back} intermediary from_native)", mid_err)
+        else:
+            stage = f"{first} from_native"
+            try:
+                adapter = _via(classify(exp, fin.from_native(final), fin_schema, mid_value), via)
+            except Exception as e:
+                if fin_lib is None:
+                    raise
+                adapter = error_verdict(exp, f"msgbench adapter ({first} from_native)", e)
+        if fin_lib is None:
+            return adapter, None
+        return _via(classify(exp, fin_lib, fin_schema, mid_lib), via), adapter
     except _CellTimeout as e:
-        return Verdict("error", f"timeout: {stage}: {e}", False)
+        return Verdict("error", f"timeout: {stage}: {e}", False), None
     except Exception as e:
-        return error_verdict(exp, stage, e)
+        return error_verdict(exp, stage, e), None
+
+
+def _via(v: Verdict, via: str) -> Verdict:
+    return Verdict(v.outcome, _clip(v.detail + via), v.ideal) if via else v
+
+
+def _kept_note(v: Verdict, native: Any) -> Verdict:
+    kept = unknown_fields(native)
+    if not kept:
+        return v
+    note = f"the library kept unknown field number(s) {', '.join(map(str, kept))} in the decoded message"
+    return Verdict(v.outcome, _clip(f"{v.detail}; {note}" if v.detail else note), v.ideal)
+
+
+# How bad an outcome is, for "the worse of the values tried" (a non-ideal outcome is always worse
+# than an ideal one; silent wrong values are the worst).
+SEVERITY = {"changed": 8, "corrupted": 8, "lost": 7, "defaulted": 5, "preserved-unknown": 5, "dropped": 4,
+            "error": 3, "ok": 2, "unsupported": 1}
+
+
+def _rank(v: dict) -> tuple[bool, int]:
+    return (not v.get("ideal"), SEVERITY.get(str(v.get("outcome")), 0))
+
+
+def worst(verdicts: list[dict]) -> dict:
+    """The worse of several verdicts (the first of equals)."""
+    best = verdicts[0]
+    for v in verdicts[1:]:
+        if _rank(v) > _rank(best):
+            best = v
+    return best
+
+
+@dataclass(frozen=True)
+class CellResult:
+    """One matrix cell: the library's verdict (the worse over the values tried), the adapter's when
+    it differs, and each value's verdicts when more than one value was tried."""
+
+    library: Verdict
+    adapter: Verdict | None = None
+    values: tuple[dict, ...] = ()
+
+    @property
+    def detail(self) -> str:
+        return self.library.detail
+
+    def to_json(self) -> dict:
+        out = self.library.to_json()
+        if self.adapter is not None:
+            out["adapter"] = self.adapter.to_json()
+        if self.values:
+            out["values"] = [dict(v) for v in self.values]
+            out["brief"] = "; ".join(f"{v['outcome']}{'' if v['ideal'] else '*'} for {v['label']}"
+                                     for v in self.values)
+        return out
+
+
+def run_cell(prep: _Preparer, sc: Scenario, direction: str) -> CellResult:
+    """Every value set of ``sc`` in ``direction``; the cell's verdict is the worse of them, per layer."""
+    results = [(case.value_label, *run_case(prep, case, direction)) for case in sc.cases(direction)]
+    if len(results) == 1:
+        _, lib, adapter = results[0]
+        return CellResult(lib, adapter if adapter is not None and adapter != lib else None)
+    values = []
+    for label, lib, adapter in results:
+        v = {"label": label or "as written", **lib.to_json()}
+        if adapter is not None and adapter != lib:
+            v["adapter"] = adapter.to_json()
+        values.append(v)
+    w = worst(values)
+    detail = f"worst of {len(values)} values tried: " + "; ".join(
+        f"{v['label']}: {v['outcome']}{'' if v['ideal'] else ' (not ideal)'}"
+        + (f" ({v['detail']})" if v["detail"] else "") for v in values)
+    lib = Verdict(w["outcome"], _clip(detail, DETAIL_MAX * 2), all(v["ideal"] for v in values))
+    adapter = None
+    if any("adapter" in v for v in values):
+        layers = [v.get("adapter") or v for v in values]
+        wa = worst(layers)
+        text = "worst of the values tried: " + "; ".join(
+            f"{v['label']}: {a['outcome']}" + (f" ({a['detail']})" if a["detail"] else "")
+            for v, a in zip(values, layers, strict=True))
+        adapter = Verdict(wa["outcome"], _clip(text, DETAIL_MAX * 2), all(a["ideal"] for a in layers))
+    return CellResult(lib, adapter, tuple(values))
 
 
 def _emit(kind: str, data: Any) -> None:
@@ -347,7 +572,8 @@ def worker_main() -> int:
     except Exception as e:
         _emit("fatal", {"error": _clip(f"{type(e).__name__}: {e}")})
         return 1
-    by_id = {s.id: s for s in SCENARIOS}
+    given = pickle.loads(base64.b64decode(job["scenarios"])) if job.get("scenarios") else []
+    by_id = {s.id: s for s in (given or SCENARIOS)}
     preps: dict[str | None, _Preparer] = {}
     _emit("ready", {})
     signal.signal(signal.SIGALRM, _alarm)
@@ -356,17 +582,17 @@ def worker_main() -> int:
     for scenario, direction, policy, column in job["cells"]:
         _emit("start", [scenario, direction, column])
         if timeouts >= MAX_TIMEOUTS:
-            v = Verdict("error", f"timeout: not run, {timeouts} earlier cells of this codec timed out", False)
+            v = CellResult(Verdict("error", f"timeout: not run, {timeouts} earlier cells of this codec timed out", False))
         else:
             prep = preps.setdefault(policy, _Preparer(codec, policy))
             signal.setitimer(signal.ITIMER_REAL, soft)
             try:
                 v = run_cell(prep, by_id[scenario], direction)
             except _CellTimeout as e:
-                v = Verdict("error", f"timeout: {e}", False)
+                v = CellResult(Verdict("error", f"timeout: {e}", False))
             finally:
                 signal.setitimer(signal.ITIMER_REAL, 0)
-            if v.detail.startswith("timeout:"):
+            if v.detail.startswith("timeout:") or "timeout: " in v.detail:
                 timeouts += 1
         _emit("cell", {"scenario": scenario, "codec": column, "direction": direction, **v.to_json()})
     return 0
@@ -413,14 +639,21 @@ def _stderr_tail(f: Any, n: int = 4) -> str:
     return " | ".join(lines[-n:])[-300:]
 
 
-def _spawn(job: _Job, plugins: bool | None, soft_timeout: float) -> _Proc:
+def _scenarios_blob(scenarios: list[Scenario]) -> str:
+    """The scenarios as data for a worker (any scenario, not only the built-in ones: a user's own
+    v1/v2 schemas and values travel the same way). The worker is our own child process."""
+    return base64.b64encode(pickle.dumps(list(scenarios))).decode("ascii")
+
+
+def _spawn(job: _Job, plugins: bool | None, soft_timeout: float, scenarios: str = "") -> _Proc:
     env = child_env(job.env)
     err = tempfile.TemporaryFile()
     proc = subprocess.Popen([sys.executable, "-m", "bench.evolution", "--worker"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=err, env=env, start_new_session=True)
     assert proc.stdin is not None
     proc.stdin.write(json.dumps({"codec": job.codec, "target": job.target, "cells": job.cells,
-                                 "plugins": plugins, "soft_timeout": soft_timeout}).encode())
+                                 "plugins": plugins, "soft_timeout": soft_timeout,
+                                 "scenarios": scenarios}).encode())
     proc.stdin.close()
     return _Proc(job, proc, err, time.monotonic() + STARTUP_TIMEOUT_S)
 
@@ -438,9 +671,11 @@ def run_matrix(codecs: list[Any], scenarios: list[Scenario], plugins: bool | Non
     t0 = time.perf_counter()
     columns: list[Column] = []
     pending: list[_Job] = []
+    rules: dict[str, str] = {}
     for c in codecs:
         cols = columns_for(c)
         columns += cols
+        rules.update({col.name: reader_rules(c, col.policy) for col in cols})
         cells = [[s.id, d, col.policy, col.name] for col in cols for s in scenarios for d in DIRECTIONS]
         target = f"{type(c).__module__}:{type(c).__qualname__}"
         pending.append(_Job(c.name, target, dict(getattr(c, "process_env", {}) or {}), cells))
@@ -454,9 +689,10 @@ def run_matrix(codecs: list[Any], scenarios: list[Scenario], plugins: bool | Non
 
     running: list[_Proc] = []
     sel = selectors.DefaultSelector()
+    blob = _scenarios_blob(scenarios)
 
     def start(job: _Job) -> None:
-        p = _spawn(job, plugins, soft_timeout)
+        p = _spawn(job, plugins, soft_timeout, blob)
         assert p.proc.stdout is not None
         sel.register(p.proc.stdout, selectors.EVENT_READ, p)
         running.append(p)
@@ -552,8 +788,11 @@ def run_matrix(codecs: list[Any], scenarios: list[Scenario], plugins: bool | Non
         "scenarios": [s.to_json() for s in scenarios],
         "codecs": [c.name for c in columns],
         "directions": list(DIRECTIONS),
+        "direction_text": dict(DIRECTION_TEXT),
         "cells": cells,
         "safe_scenarios": [s.id for s in scenarios if s.safe],
+        "reader_rules": {k: v for k, v in rules.items() if v},
+        "roundtrip_rule": READER_RULES["roundtrip"],
     }
     data["summary"] = summarize(data)
     data["duration_s"] = round(time.perf_counter() - t0, 2)
@@ -571,7 +810,24 @@ def _join(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def _where(cells: list[tuple[str, str]], data: dict, limit: int = 6) -> str:
+    """``widen-int (all directions), add-optional-default (roundtrip)``: cells grouped by scenario."""
+    by: dict[str, list[str]] = {}
+    for sid, d in cells:
+        by.setdefault(sid, []).append(d)
+    every = set(data.get("directions") or DIRECTIONS)
+    items = [f"{sid} ({'all directions' if set(ds) >= every else ', '.join(ds)})" for sid, ds in by.items()]
+    more = f", +{len(items) - limit} more scenarios" if len(items) > limit else ""
+    return ", ".join(items[:limit]) + more
+
+
+def _short(c: dict) -> str:
+    return f"{c['scenario']} {c['direction']}: {c.get('brief') or c['outcome']}"
+
+
 def summarize(data: dict) -> list[str]:
+    """The plain-language findings, computed from the cells (the library layer; each cell's verdict
+    is the worse of the values tried)."""
     cells = {(c["scenario"], c["codec"], c["direction"]): c for c in data["cells"]}
     titles = {s["id"]: s["title"] for s in data["scenarios"]}
     safe = list(data["safe_scenarios"])
@@ -579,40 +835,94 @@ def summarize(data: dict) -> list[str]:
     if safe:
         full, partial = [], []
         for col in data["codecs"]:
-            bad = [(s, d, cells[(s, col, d)]) for s in safe for d in ("backward", "forward")
+            bad = [cells[(s, col, d)] for s in safe for d in ("backward", "forward")
                    if (s, col, d) in cells and not cells[(s, col, d)].get("ideal")]
             if not bad:
                 full.append(col)
             else:
-                shown = _join([f"{s} {d}: {c['outcome']}" for s, d, c in bad[:3]])
+                shown = _join([_short(c) for c in bad[:3]])
                 more = "" if len(bad) <= 3 else f", +{len(bad) - 3} more"
                 partial.append(f"{col} ({shown}{more})")
         safe_names = _join([titles[s].lower() for s in safe])
         if full:
-            out.append(f"Full backward and forward compatibility for the {len(safe)} common safe changes "
-                       f"({safe_names}): {_join(full)}.")
+            out.append(f"Ideal backward and forward on all {len(safe)} common safe changes ({safe_names}), "
+                       f"for every value tried: {_join(full)}.")
         else:
-            out.append(f"No codec handled all {len(safe)} common safe changes ideally in both directions.")
+            out.append(f"No codec handled all {len(safe)} common safe changes ideally in both directions for every "
+                       "value tried (a cell counts its worse value).")
         if partial:
-            out.append("Not ideal on the safe changes: " + "; ".join(partial) + ".")
-    dangerous: dict[str, list[str]] = {}
+            out.append("Not ideal on the safe changes (* = not ideal for that value): " + "; ".join(partial) + ".")
+    silent: dict[str, dict[str, list[tuple[str, str]]]] = {}
     for c in data["cells"]:
-        if c["outcome"] == "corrupted":
-            dangerous.setdefault(c["scenario"], []).append(f"{c['codec']} {c['direction']}")
-    for sid, where in dangerous.items():
-        out.append(f"Silent corruption (decoded without error, wrong value) on '{titles[sid]}': {_join(where)}.")
-    if not dangerous:
-        out.append("No codec silently corrupted a value in any scenario.")
-    keep = sorted({c["codec"] for c in data["cells"] if c["outcome"] == "preserved-unknown"})
-    lose = sorted({c["codec"] for c in data["cells"] if c["direction"] == "roundtrip" and c["outcome"] == "dropped"})
-    if keep:
-        out.append(f"An old intermediary that re-encodes a message kept fields it did not know with {_join(keep)}.")
-    if lose:
-        out.append(f"An old intermediary silently lost new fields or values with {_join(lose)}.")
+        if c["outcome"] in SILENT:
+            kind = "changed" if c["outcome"] in ("changed", "corrupted") else "lost"
+            silent.setdefault(c["codec"], {"changed": [], "lost": []})[kind].append((c["scenario"], c["direction"]))
+    for col, kinds in silent.items():
+        parts = []
+        if kinds["changed"]:
+            parts.append(f"a different value in {len(kinds['changed'])} ({_where(kinds['changed'], data)})")
+        if kinds["lost"]:
+            parts.append(f"nothing where a value was written in {len(kinds['lost'])} ({_where(kinds['lost'], data)})")
+        n = len(kinds["changed"]) + len(kinds["lost"])
+        out.append(f"{col}: no error but a wrong value in {n} cell{'s' if n != 1 else ''}: " + "; ".join(parts) + ".")
+    if not silent:
+        out.append("No codec returned a wrong value without an error in any scenario.")
+    for d, who in (("roundtrip", "an old (v1) intermediary"), ("backward-roundtrip", "a new (v2) intermediary")):
+        rt = [c for c in data["cells"] if c["direction"] == d]
+        if not rt:
+            continue
+        keep = sorted({c["codec"] for c in rt if c["outcome"] == "preserved-unknown"})
+        lose = sorted({c["codec"] for c in rt if c["outcome"] == "lost"})
+        if keep:
+            out.append(f"Through {who} that re-encodes the message, fields or values it did not know reached the "
+                       f"final reader with {_join(keep)}.")
+        if lose:
+            out.append(f"Through {who}, the final reader silently got a default or nothing instead of the "
+                       f"written value with {_join(lose)}.")
+    layered: dict[str, int] = {}
+    for c in data["cells"]:
+        a = c.get("adapter")
+        if isinstance(a, dict) and a.get("outcome") != c["outcome"]:
+            layered[c["codec"]] = layered.get(c["codec"], 0) + 1
+    if layered:
+        out.append("The matrix shows what each library returned; msgbench's adapter (mapping an unknown enum "
+                   "number to the enum default, checking Thrift's required fields) changes the outcome in "
+                   + _join([f"{n} {col} cell{'s' if n != 1 else ''}" for col, n in layered.items()])
+                   + " (shown as the cell's second line).")
+    if any(str(c).startswith("avro/") for c in data["codecs"]):
+        out.append("Avro's outcomes assume the reader has the writer's schema (from a schema registry or a "
+                   "container-file header); without it Avro data cannot be decoded at all.")
     errs = [c for c in data["cells"] if c["detail"].startswith(("crash:", "timeout:"))]
     if errs:
         out.append(f"{len(errs)} cell(s) crashed or hung a worker: "
                    + _join([f"{c['codec']} {c['scenario']} {c['direction']}" for c in errs[:5]]) + ".")
+    return out
+
+
+def with_layer(data: dict, layer: str = "library") -> dict:
+    """The matrix seen through one layer: ``library`` (as recorded) or ``adapter`` (each cell that
+    has an adapter verdict takes it, values too; the summary is recomputed)."""
+    if layer == "library":
+        return data
+    if layer != "adapter":
+        raise ValueError(f"unknown layer {layer!r}; use library or adapter")
+    cells = []
+    for c in data["cells"]:
+        a = c.get("adapter")
+        if not isinstance(a, dict):
+            cells.append(c)
+            continue
+        new = {**c, **a, "library": {k: c[k] for k in ("outcome", "detail", "ideal")}}
+        new.pop("adapter")
+        if c.get("values"):
+            new["values"] = [{**v, **(v.get("adapter") or {})} for v in c["values"]]
+            for v in new["values"]:
+                v.pop("adapter", None)
+            new["brief"] = "; ".join(f"{v['outcome']}{'' if v['ideal'] else '*'} for {v['label']}"
+                                     for v in new["values"])
+        cells.append(new)
+    out = {**data, "cells": cells, "layer": "adapter"}
+    out["summary"] = summarize(out)
     return out
 
 
@@ -637,7 +947,27 @@ def produce(ctx: Any) -> dict:
 
 
 _STYLE = {"ok": "green", "defaulted": "cyan", "dropped": "yellow", "preserved-unknown": "bright_green",
-          "corrupted": "bold red", "error": "magenta", "unsupported": "dim"}
+          "changed": "bold red", "lost": "bold magenta", "corrupted": "bold red", "error": "dark_orange",
+          "unsupported": "dim"}
+
+
+def _styled(outcome: str, ideal: bool) -> str:
+    style = _STYLE.get(outcome, "")
+    text = f"{outcome}{'' if ideal else '*'}"
+    return f"[{style}]{text}[/]" if style else text
+
+
+def cell_text(c: dict) -> str:
+    """A cell for a terminal table: the library's outcome (per value when several were tried) and
+    msgbench's adapter outcome on a second line when it differs."""
+    if c.get("values"):
+        text = " / ".join(_styled(v["outcome"], v["ideal"]) for v in c["values"])
+    else:
+        text = _styled(c["outcome"], c.get("ideal", False))
+    a = c.get("adapter")
+    if isinstance(a, dict) and (a.get("outcome"), a.get("ideal")) != (c["outcome"], c.get("ideal")):
+        text += "\n" + "adapter: " + _styled(a["outcome"], a.get("ideal", False))
+    return text
 
 
 def print_tables(data: dict, console: Any = None) -> None:
@@ -646,25 +976,29 @@ def print_tables(data: dict, console: Any = None) -> None:
 
     console = console or Console()
     cells = {(c["scenario"], c["codec"], c["direction"]): c for c in data["cells"]}
+    about = data.get("direction_text") or {}
+    if data.get("layer") == "adapter":
+        console.print("Layer: what msgbench's adapter made of each library result (Protobuf/Thrift: unknown enum "
+                      "numbers -> the enum default, Thrift required fields checked).", markup=False)
     for d in data["directions"]:
-        table = Table(title=f"evolution: {d}", title_justify="left")
+        title = f"evolution: {d}" + (f" ({about[d]})" if d in about else "")
+        table = Table(title=title, title_justify="left", show_lines=True)
         table.add_column("scenario")
         for col in data["codecs"]:
             table.add_column(col.replace(" (", "\n("))
         for s in data["scenarios"]:
-            row = [s["id"] + (" (safe)" if s["safe"] else "")]
-            for col in data["codecs"]:
-                c = cells.get((s["id"], col, d))
-                if c is None:
-                    row.append("")
-                    continue
-                mark = "" if c.get("ideal") else "*"
-                row.append(f"[{_STYLE.get(c['outcome'], '')}]{c['outcome']}{mark}[/]")
-            table.add_row(*row)
+            row_cells = [cells.get((s["id"], col, d)) for col in data["codecs"]]
+            head = s["id"] + (" (safe)" if s["safe"] else "")
+            labels = next((c["values"] for c in row_cells if c and c.get("values")), None)
+            if labels:
+                head += "\n" + " / ".join(v["label"] for v in labels)
+            table.add_row(head, *["" if c is None else cell_text(c) for c in row_cells])
         console.print(table)
-    console.print("* = not what the ideal reader does (see OUT/evolution.json for each cell's detail)")
+    console.print("* = not what the ideal reader does; a / b = the outcome for each value tried (the cell counts "
+                  "the worse); 'adapter:' = what msgbench's converter made of the library's result "
+                  "(see OUT/evolution.json for each cell's detail)")
     for line in data.get("summary", []):
-        console.print("- " + line)
+        console.print("- " + line, markup=False)
 
 
 def register_cli(sub: Any) -> None:
@@ -674,6 +1008,9 @@ def register_cli(sub: Any) -> None:
                    + ", ".join(s.id for s in SCENARIOS))
     p.add_argument("--out", type=Path, default=Path("out"), help="output directory (default: out)")
     p.add_argument("--json", action="store_true", help="print the matrix as JSON instead of tables")
+    p.add_argument("--layer", choices=("library", "adapter"), default="library",
+                   help="tables and summary for what the library returned (default) or for what msgbench's "
+                        "adapter made of it (Protobuf/Thrift; the JSON file always carries both)")
     p.set_defaults(func=cmd_evolve)
 
 
@@ -707,7 +1044,7 @@ def cmd_evolve(args: Any) -> int:
     if args.json:
         sys.stdout.write(json.dumps(data, indent=1) + "\n")
     else:
-        print_tables(data)
+        print_tables(with_layer(data, getattr(args, "layer", "library")))
     err.print(f"evolution: {len(data['cells'])} cells in {data['duration_s']:.1f} s; wrote {path}")
     return 0
 

@@ -135,7 +135,7 @@ def _from(t: Type, tolerant: bool) -> Conv:
             return raw
         raise UnsupportedSchema(f"json/orjson: unknown primitive {k!r}")
     if isinstance(t, EnumType):
-        return enum_from(t)
+        return enum_from(t, tolerant)
     if isinstance(t, ListType):
         inner = _from(t.items, tolerant)
 

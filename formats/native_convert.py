@@ -139,9 +139,20 @@ def check_string(x: Any) -> str:
     raise fail("string", x)
 
 
-def enum_from(t: EnumType) -> Conv:
+def enum_from(t: EnumType, tolerant: bool = False) -> Conv:
+    """Symbol check for enum ``t``; a tolerant reader reads a symbol it does not know (a newer
+    writer's) as the enum's declared ``default``, when it has one, as an Avro reader does."""
     symbols = frozenset(t.symbols)
     name = t.name
+    default = t.default if tolerant else None
+    if default is not None:
+
+        def enum_or_default(x: Any) -> str:
+            if type(x) is str:
+                return x if x in symbols else default
+            raise fail(f"a symbol of enum {name}", x)
+
+        return enum_or_default
 
     def enum(x: Any) -> str:
         if type(x) is str and x in symbols:
@@ -195,7 +206,7 @@ def _from(t: Type, strict: bool, bytes_from: Conv | None) -> Conv:
             return raw
         raise TypeError(f"unknown primitive {k}")
     if isinstance(t, EnumType):
-        return enum_from(t)
+        return enum_from(t, tolerant=not strict)
     if isinstance(t, ListType):
         inner = _from(t.items, strict, bytes_from)
 

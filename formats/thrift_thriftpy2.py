@@ -68,7 +68,10 @@ class _Symbols(dict):
 
 def _missing_required(obj: Any, record: str, names: tuple[str, ...]) -> None:
     absent = [n for n in names if getattr(obj, n, None) is None]
-    raise SchemaMismatch(f"<{record}>", f"required field(s) {', '.join(absent)} missing from the Thrift bytes")
+    # thriftpy2 leaves a field None both when the bytes lack its id and when they carry the id with
+    # another wire type (it skips such a field): the struct cannot tell the two apart
+    raise SchemaMismatch(f"<{record}>", f"required field(s) {', '.join(absent)} not read: absent from the Thrift "
+                         "bytes, or present with a different wire type, which thriftpy2 skips (left None)")
 
 
 class _Gen:

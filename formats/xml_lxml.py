@@ -202,15 +202,19 @@ def _record_filler(r: Record, SubElement: Any) -> Filler:
 # decode: element tree -> value
 
 
-def _leaf(t: Type) -> Callable[[str | None], Any]:
-    """text (None for an empty element) -> value, for a simple type."""
+def _leaf(t: Type, tolerant: bool = False) -> Callable[[str | None], Any]:
+    """text (None for an empty element) -> value, for a simple type. A tolerant reader reads an
+    enum symbol it does not know (a newer writer's) as the enum's declared ``default``, if any."""
     if isinstance(t, EnumType):
         symbols = frozenset(t.symbols)
         ename = t.name
+        default = t.default if tolerant else None
 
         def enum(s: str | None) -> str:
             if s in symbols:
                 return s  # type: ignore[return-value]
+            if default is not None and s:
+                return default
             raise XmlDecodeError(f"{s!r:.60} is not a symbol of enum {ename}")
 
         return enum
@@ -297,7 +301,7 @@ def _not_element(parent: Any, node: Any) -> XmlRejected:
 
 def _reader(t: Type, tolerant: bool) -> Reader:
     if isinstance(t, (Primitive, EnumType)):
-        conv = _leaf(t)
+        conv = _leaf(t, tolerant)
 
         def leaf(el: Any) -> Any:
             if len(el):
@@ -309,6 +313,8 @@ def _reader(t: Type, tolerant: bool) -> Reader:
         inner = _reader(t.items, tolerant)
 
         def lst(el: Any) -> list:
+            if el.text and el.text.strip():  # <note>hello</note> where a list is expected is not []
+                raise XmlDecodeError(f"<{el.tag}> (a list) holds the text {el.text.strip()!r:.40}, expected <{ITEM}> elements")
             out = []
             for c in el:
                 if c.tag != ITEM:
@@ -323,6 +329,8 @@ def _reader(t: Type, tolerant: bool) -> Reader:
         inner = _reader(t.values, tolerant)
 
         def mp(el: Any) -> dict:
+            if el.text and el.text.strip():
+                raise XmlDecodeError(f"<{el.tag}> (a map) holds the text {el.text.strip()!r:.40}, expected <{ENTRY}> elements")
             out = {}
             for c in el:
                 if c.tag != ENTRY:
@@ -347,7 +355,7 @@ def _record_reader(r: Record, tolerant: bool) -> Reader:
     table: dict[str, tuple[str, bool, Callable[[Any], Any]]] = {}
     for f in r.fields:
         is_leaf = isinstance(f.type, (Primitive, EnumType))
-        rd = _leaf(f.type) if is_leaf else _reader(f.type, tolerant)
+        rd = _leaf(f.type, tolerant) if is_leaf else _reader(f.type, tolerant)
         table[f.name] = (f.name, is_leaf, rd)
         if tolerant:
             for a in f.aliases:
@@ -361,6 +369,8 @@ def _record_reader(r: Record, tolerant: bool) -> Reader:
     get = table.get
 
     def record(el: Any) -> dict:
+        if el.text and el.text.strip():
+            raise XmlDecodeError(f"<{el.tag}> (a record {rname}) holds the text {el.text.strip()!r:.40}, expected field elements")
         out: dict[str, Any] = {}
         for c in el:
             spec = get(c.tag)

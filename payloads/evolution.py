@@ -9,12 +9,21 @@ judge what a codec really does:
 - ``forward``: data written by v2, read by a v1 reader. The ideal is what a v1 reader should see.
 - ``roundtrip`` (derived): v2 data passes through a v1 intermediary that decodes and re-encodes it;
   the ideal is that the final v2 reader sees the v2 value unchanged.
+- ``backward-roundtrip`` (derived): v1 data passes through a v2 intermediary (a service already
+  upgraded) and is read by a v1 reader; ideally the v1 reader sees the v1 value unchanged, including
+  what v2 no longer knows (does the new service re-emit fields it dropped?).
+
+A type change is judged with more than one value: a scenario's own values plus its ``variants``
+(:class:`Variant`), e.g. a distance that fits in int32 and one that does not, because a codec's
+outcome often depends on the value written, not only on the change (protobuf reads 23456 through a
+widened field fine and truncates 5,000,000,000; fastavro rejects ``long`` data for an ``int``
+reader whatever the value). :meth:`Scenario.cases` lists the scenario once per value set.
 
 An ideal is either a value in the reader's model (:func:`ideal`) or a rejection (:func:`reject`):
 when no correct value exists (a required field the writer never wrote, a number that does not fit)
 the right reader refuses the message. A rejection carries a ``reference``: the writer's data in
 the reader's shape, against which whatever a codec decodes anyway is compared (a codec that
-decodes ``5_000_000_000`` as ``705_032_704`` has *corrupted* it; one that fills a missing field
+decodes ``5_000_000_000`` as ``705_032_704`` has *changed* it, one that reads it as 0 has *lost* it; one that fills a missing field
 with ``0`` has *defaulted* it).
 
 :meth:`Scenario.expectation` adds what follows from the two schemas: which reader fields the
@@ -55,7 +64,15 @@ from payloads.model import (
 )
 from payloads.taxi import GEO_POINT
 
-DIRECTIONS = ("backward", "forward", "roundtrip")
+DIRECTIONS = ("backward", "forward", "roundtrip", "backward-roundtrip")
+# what each direction means, for tables and the report
+DIRECTION_TEXT = {
+    "backward": "v1 data read by a v2 reader",
+    "forward": "v2 data read by a v1 reader",
+    "roundtrip": "v2 data through a v1 intermediary (decoded, re-encoded), read by a v2 reader",
+    "backward-roundtrip": "v1 data through a v2 intermediary (decoded, re-encoded), read by a v1 reader",
+}
+ROUNDTRIPS = ("roundtrip", "backward-roundtrip")
 
 
 @dataclass(frozen=True)
@@ -92,6 +109,18 @@ class Expectation:
 
 
 @dataclass(frozen=True)
+class Variant:
+    """Another value set for a scenario: the same two schemas, different values (e.g. one that fits
+    the other side's type where the scenario's own value does not), with its own ideals."""
+
+    label: str  # what distinguishes these values, e.g. "fits int32"
+    v1_value: dict
+    v2_value: dict
+    backward: Ideal
+    forward: Ideal
+
+
+@dataclass(frozen=True)
 class Scenario:
     id: str
     title: str
@@ -104,17 +133,53 @@ class Scenario:
     safe: bool  # "safe" in common guidance
     backward: Ideal  # what a v2 reader should see for v1 data
     forward: Ideal  # what a v1 reader should see for v2 data
+    value_label: str = ""  # what distinguishes this scenario's own values from its variants' ones
+    variants: tuple[Variant, ...] = ()  # more value sets, judged separately (see the module docstring)
+
+    def cases(self, direction: str | None = None) -> list[Scenario]:
+        """This scenario once per value set (the variants first, typically the values the other
+        side can hold, then its own values), each without variants. With ``direction``, a value set
+        whose values and ideal in that direction are the same as an earlier one's is left out
+        (widening an int changes nothing for old data)."""
+        out = [replace(self, v1_value=v.v1_value, v2_value=v.v2_value, backward=v.backward, forward=v.forward,
+                       value_label=v.label, variants=()) for v in self.variants]
+        out.append(replace(self, variants=()))
+        if direction is None:
+            return out
+        seen: list[tuple] = []
+        kept = []
+        for c in out:
+            key = c._direction_key(direction)
+            if key not in seen:
+                seen.append(key)
+                kept.append(c)
+        return kept
+
+    def _direction_key(self, direction: str) -> tuple:
+        if direction in ("forward", "roundtrip"):
+            return (repr(self.v2_value), self.forward)
+        return (repr(self.v1_value), self.backward)
 
     def schemas(self, direction: str) -> tuple[Record, Record]:
-        """(writer, reader) for ``backward``/``forward``; roundtrip: (v2, v1) for the first hop."""
-        return (self.v1, self.v2) if direction == "backward" else (self.v2, self.v1)
+        """(writer, reader) for ``backward``/``forward``; roundtrips: the first hop's."""
+        return (self.v1, self.v2) if direction in ("backward", "backward-roundtrip") else (self.v2, self.v1)
 
     def writer_value(self, direction: str) -> dict:
-        return self.v1_value if direction == "backward" else self.v2_value
+        return self.v1_value if direction in ("backward", "backward-roundtrip") else self.v2_value
 
     def expectation(self, direction: str) -> Expectation:
         if direction not in DIRECTIONS:
             raise ValueError(f"unknown direction {direction!r}; use one of {DIRECTIONS}")
+        if direction == "backward-roundtrip":
+            # The final reader is v1; ideally it sees exactly what the v1 writer wrote, including
+            # what the v2 intermediary no longer knows.
+            _, v1_only = field_changes(self.v1, self.v2)  # what the v2 intermediary does not know
+            bwd = self.backward
+            if bwd.reject:
+                return Expectation(direction, None, bwd.reject, self.v1_value, (), (), tuple(v1_only),
+                                   reader_defaults(self.v1))
+            return Expectation(direction, normalize(self.v1, self.v1_value), "", None, bwd.substituted, (),
+                               tuple(v1_only), reader_defaults(self.v1))
         if direction == "roundtrip":
             # The final reader is v2; ideally it sees exactly what the v2 writer wrote, including
             # what the v1 intermediary did not know. If the v1 hop cannot represent the value at
@@ -134,8 +199,11 @@ class Scenario:
                            tuple(unknown), reader_defaults(reader))
 
     def to_json(self) -> dict:
-        return {"id": self.id, "title": self.title, "description": self.description, "safe": self.safe,
-                "change": self.change}
+        out = {"id": self.id, "title": self.title, "description": self.description, "safe": self.safe,
+               "change": self.change}
+        if self.variants:
+            out["values"] = [v.label for v in self.variants] + [self.value_label or "as written"]
+        return out
 
 
 # ------------------------------------------------------------------------------------------------
@@ -359,6 +427,9 @@ def _scenarios() -> list[Scenario]:
         "int32 reader, which ideally rejects it.", "retype", base, v2, v1v, v2v, True,
         backward=ideal(v1v),
         forward=reject("5000000000 does not fit in int32", reference=_project(v2v, base)),
+        value_label="past int32 (5,000,000,000)",
+        variants=(Variant("fits int32 (23456)", v1v, _val(v2b, distance_m=23_456), backward=ideal(v1v),
+                          forward=ideal(_project(_val(v2b, distance_m=23_456), base))),),
     ))
 
     # 8. narrow int64 -> int32
@@ -370,6 +441,8 @@ def _scenarios() -> list[Scenario]:
         "fit an old int64 reader.", "retype", base, v2, v1n, v2b, False,
         backward=reject("7000000001 does not fit in int32", reference=v1n),
         forward=ideal(v2b),
+        value_label="past int32 (7,000,000,001)",
+        variants=(Variant("fits int32 (4,200,017)", v1v, v2b, backward=ideal(v1v), forward=ideal(v2b)),),
     ))
 
     # 9. int -> string
@@ -381,6 +454,10 @@ def _scenarios() -> list[Scenario]:
         "the ideal reader rejects the message rather than guess.", "retype", base, v2, v1v, v2v, False,
         backward=reject("an int64 written where v2 expects a string", reference=v1v),
         forward=reject("a string written where v1 expects an int64", reference=_project(v2v, base)),
+        value_label="not a number ('p-4200099')",
+        variants=(Variant("digits only ('4200099')", v1v, _val(v2b, passenger_id="4200099"),
+                          backward=reject("an int64 written where v2 expects a string", reference=v1v),
+                          forward=ideal(_project(v2b, base))),),
     ))
 
     # 10. int -> double
@@ -392,6 +469,10 @@ def _scenarios() -> list[Scenario]:
         "23456.5 does not fit an old int reader.", "retype", base, v2, v1v, v2v, False,
         backward=ideal(_val(v1v, distance_m=12_345.0)),
         forward=reject("23456.5 is not an integer", reference=_project(v2v, base)),
+        value_label="a fraction (23456.5)",
+        variants=(Variant("a whole number (23456.0)", v1v, _val(v2b, distance_m=23_456.0),
+                          backward=ideal(_val(v1v, distance_m=12_345.0)),
+                          forward=ideal(_project(v2b, base))),),
     ))
 
     # 11. add an enum symbol
@@ -404,6 +485,8 @@ def _scenarios() -> list[Scenario]:
         "reader ideally maps the unknown symbol to its enum default UNKNOWN.", "enum", base, v2, v1v, v2v, True,
         backward=ideal(v1v),
         forward=ideal(_val(v2v, ride_class="UNKNOWN"), substituted=("ride_class",)),
+        value_label="the new symbol (GREEN)",
+        variants=(Variant("an old symbol (COMFORT)", v1v, v2b, backward=ideal(v1v), forward=ideal(v2b)),),
     ))
 
     # 12. remove an enum symbol (from the middle)
@@ -438,6 +521,8 @@ def _scenarios() -> list[Scenario]:
         "always has one.", "optionality", base, v2, v1o, v2b, False,
         backward=reject("v1 data has no note, which v2 requires", reference=v1o),
         forward=ideal(v2b),
+        value_label="null",
+        variants=(Variant("a note", v1v, v2b, backward=ideal(v1v), forward=ideal(v2b)),),
     ))
 
     # 15. required -> optional
@@ -449,6 +534,8 @@ def _scenarios() -> list[Scenario]:
         "that requires seats ideally rejects the new message.", "optionality", base, v2, v1v, v2v, False,
         backward=ideal(v1v),
         forward=reject("v2 data has no seats, which v1 requires", reference=_project(v2v, base)),
+        value_label="null",
+        variants=(Variant("a number (3)", v1v, v2b, backward=ideal(v1v), forward=ideal(v2b)),),
     ))
 
     # 16. singular -> list
@@ -464,6 +551,9 @@ def _scenarios() -> list[Scenario]:
         "rejects them.", "retype", v1s, v2, v1sv, v2v, False,
         backward=ideal(_val(v1sv, stop=[stop_a])),
         forward=reject("two stops cannot be read as one", reference=_project(v2v, v1s)),
+        value_label="two stops",
+        variants=(Variant("one stop", v1sv, _val(v2b, stop=[stop_a]), backward=ideal(_val(v1sv, stop=[stop_a])),
+                          forward=ideal(_val(_project(v2b, v1s), stop=stop_a))),),
     ))
 
     # 17. add a field inside a nested record
@@ -497,6 +587,10 @@ def _scenarios() -> list[Scenario]:
         "262.5 does not fit an old int reader.", "retype", v1m, v2, v1mv, v2v, False,
         backward=ideal(_val(v1mv, surcharges={"airport": 500.0, "night": 250.0})),
         forward=reject("262.5 is not an integer", reference=_project(v2v, v1m)),
+        value_label="a fraction (262.5)",
+        variants=(Variant("whole amounts (500.0, 250.0)", v1mv, _val(v2b, surcharges={"airport": 500.0, "night": 250.0}),
+                          backward=ideal(_val(v1mv, surcharges={"airport": 500.0, "night": 250.0})),
+                          forward=ideal(_val(_project(v2b, v1m), surcharges={"airport": 500, "night": 250}))),),
     ))
     return out
 

@@ -16,6 +16,10 @@ DEFAULT_LINK_BPS = 1e9  # 1 Gbit/s
 
 # evolution outcomes that leave the reader with a usable, correct value
 SAFE_OUTCOMES = ("ok", "defaulted", "preserved-unknown")
+# evolution outcomes where the reader got a wrong value and no error: a different value ("changed"),
+# nothing where a value was written ("lost"), or either ("corrupted", results written before the two
+# were told apart)
+SILENT_OUTCOMES = ("changed", "lost", "corrupted")
 
 
 def evolution_cell_good(cell: dict) -> bool:
@@ -285,28 +289,54 @@ def _zstd_size(r: dict) -> float | None:
 
 
 def evolution_scores(evo: dict) -> dict[str, dict]:
-    """Per codec: counts of outcomes over all cells, and over the safe scenarios only."""
+    """Per codec: counts of outcomes over all cells (every direction, roundtrips included), and over
+    the backward/forward cells of the safe scenarios only. A cell's outcome is the worse of the
+    values it tried and, for tag-based codecs, the library's (not msgbench's adapter's)."""
     safe = set(evo.get("safe_scenarios", []) or [])
+
+    def blank() -> dict:
+        return {"cells": 0, "good": 0, "silent": 0, "changed": 0, "lost": 0, "corrupted": 0, "safe_cells": 0,
+                "safe_good": 0, "error": 0, "multi_value": 0}
+
     out: dict[str, dict] = {}
     for c in evo.get("codecs", []) or []:
-        out[str(c)] = {"cells": 0, "good": 0, "corrupted": 0, "safe_cells": 0, "safe_good": 0, "error": 0}
+        out[str(c)] = blank()
     for cell in evo.get("cells", []) or []:
         if not isinstance(cell, dict):
             continue
-        s = out.setdefault(str(cell.get("codec")), {"cells": 0, "good": 0, "corrupted": 0, "safe_cells": 0,
-                                                     "safe_good": 0, "error": 0})
+        s = out.setdefault(str(cell.get("codec")), blank())
         outcome = cell.get("outcome")
         if outcome == "unsupported":
             continue
         good = evolution_cell_good(cell)
         s["cells"] += 1
         s["good"] += good
+        s["silent"] += outcome in SILENT_OUTCOMES
+        s["changed"] += outcome == "changed"
+        s["lost"] += outcome == "lost"
         s["corrupted"] += outcome == "corrupted"
         s["error"] += outcome == "error"
+        s["multi_value"] += bool(cell.get("values"))
         if cell.get("scenario") in safe and cell.get("direction") in ("backward", "forward"):
             s["safe_cells"] += 1
             s["safe_good"] += good
     return out
+
+
+def _silent_parts(v: dict) -> str:
+    return ", ".join(f"{v[k]} {k}" for k in ("changed", "lost", "corrupted") if v[k])
+
+
+def _silent_text(v: dict) -> str:
+    parts = _silent_parts(v)
+    return f"{v['silent']} silent" + (f" ({parts})" if parts else "")
+
+
+# What a format's evolution results assume, stated on the recommendation (format -> condition).
+EVOLUTION_CONDITIONS = {
+    "avro": "the reader needs the writer's schema (a schema registry, or a container-file header); Avro data "
+            "cannot be read without it.",
+}
 
 
 def _evolution_rec(doc: dict) -> Recommendation | None:
@@ -318,18 +348,24 @@ def _evolution_rec(doc: dict) -> Recommendation | None:
     if not scores:
         return Recommendation(key, priority, None, "No evolution outcomes were recorded.")
     ranked = sorted(scores.items(), key=lambda kv: (
-        kv[1]["corrupted"], -kv[1]["safe_good"] / max(kv[1]["safe_cells"], 1), -kv[1]["good"] / kv[1]["cells"], kv[0]))
+        kv[1]["silent"], -kv[1]["safe_good"] / max(kv[1]["safe_cells"], 1), -kv[1]["good"] / kv[1]["cells"], kv[0]))
     codec, s = ranked[0]
     summary = ""
     if s["safe_cells"]:
         summary = (f"ideal outcome in {s['safe_good']} of {s['safe_cells']} backward/forward cells of the "
                    "compatible-by-design changes; ")
-    summary += (f"ideal in {s['good']} of {s['cells']} evolution cells overall, "
-                f"{s['corrupted']} silently corrupted")
+    summary += (f"ideal in {s['good']} of {s['cells']} evolution cells overall; "
+                 f"{s['silent']} cell{'s' if s['silent'] != 1 else ''} with a wrong value and no error "
+                 "(roundtrips through an old intermediary included)")
+    if any(v["multi_value"] for v in scores.values()):
+        summary += "; a cell that tried several values counts the worse"
+    condition = EVOLUTION_CONDITIONS.get(codec.split("/")[0].split(" ")[0])
+    if condition:
+        summary += ". Condition: " + condition
     evidence = [f"{c}: safe changes {v['safe_good']}/{v['safe_cells']}, overall {v['good']}/{v['cells']} ideal, "
-                f"{v['corrupted']} corrupted, {v['error']} errors" for c, v in ranked]
-    caveats = [f"{c} silently corrupts data in {v['corrupted']} cell{'s' if v['corrupted'] != 1 else ''}"
-               for c, v in ranked if v["corrupted"]]
+                f"{_silent_text(v)}, {v['error']} errors" for c, v in ranked]
+    caveats = [f"{c} silently corrupts data in {v['silent']} cell{'s' if v['silent'] != 1 else ''} (a wrong value, "
+               f"no error: {_silent_parts(v)})" for c, v in ranked if v["silent"]]
     return Recommendation(key, priority, codec, summary, evidence, caveats)
 
 

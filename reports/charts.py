@@ -30,12 +30,16 @@ OUTCOME_COLOURS = {
     "preserved-unknown": "#0072B2",
     "dropped": "#F0E442",
     "error": "#E69F00",
-    "corrupted": "#D55E00",
+    "changed": "#D55E00",  # a different value, no error
+    "lost": "#A3195B",  # nothing where a value was written, no error (a darker red-purple)
+    "corrupted": "#D55E00",  # results written before changed/lost were told apart
     "unsupported": "#BBBBBB",
 }
-OUTCOME_LABELS = {"ok": "ok", "defaulted": "default", "preserved-unknown": "kept", "dropped": "dropped",
-                  "error": "error", "corrupted": "CORRUPT", "unsupported": "n/a"}
-DARK = {"#0072B2", "#009E73", "#D55E00", "#000000", "#CC79A7"}
+OUTCOME_LABELS = {"ok": "ok", "defaulted": "dflt", "preserved-unknown": "kept", "dropped": "drop",
+                  "error": "err", "changed": "CHG", "lost": "LOST", "corrupted": "CORR",
+                  "unsupported": "n/a"}
+SILENT = ("changed", "lost", "corrupted")
+DARK = {"#0072B2", "#009E73", "#D55E00", "#000000", "#CC79A7", "#A3195B"}
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
 
 RC = {
@@ -381,13 +385,18 @@ def relative_chart(codecs: Sequence[str], payloads: Sequence[str], ratio: dict[t
 
 
 def evolution_chart(scenarios: Sequence[tuple[str, str]], codecs: Sequence[str], directions: Sequence[str],
-                    outcome: dict[tuple[str, str, str], str], chart_id: str) -> str:
-    """Categorical heat map per direction: scenario rows x codec columns, each cell labelled."""
+                    outcome: dict[tuple[str, str, str], str], chart_id: str,
+                    ideal: dict[tuple[str, str, str], bool | None] | None = None) -> str:
+    """Categorical heat map per direction: scenario rows x codec columns, each cell labelled (with a
+    ``*`` when ``ideal`` says the outcome is not what the ideal reader does)."""
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
     title = "Schema evolution outcome per scenario and codec"
-    keys = list(OUTCOME_COLOURS)
+    ideal = ideal or {}
+    present = set(outcome.values())
+    # the legacy "corrupted" only when old results use it
+    keys = [k for k in OUTCOME_COLOURS if k != "corrupted" or k in present]
     cmap = ListedColormap([OUTCOME_COLOURS[k] for k in keys] + ["#ffffff"])
     nd, ns_, nc = max(1, len(directions)), max(1, len(scenarios)), max(1, len(codecs))
     with matplotlib.rc_context(RC):
@@ -405,9 +414,12 @@ def evolution_chart(scenarios: Sequence[tuple[str, str]], codecs: Sequence[str],
                 for j, c in enumerate(codecs):
                     o = outcome.get((s, c, d))
                     colour = OUTCOME_COLOURS.get(o, "#ffffff")
-                    ax.text(j, i, OUTCOME_LABELS.get(o, "–" if o is None else str(o)[:8]), ha="center",
+                    text = OUTCOME_LABELS.get(o, "–" if o is None else str(o)[:8])
+                    if o is not None and ideal.get((s, c, d)) is False:
+                        text += "*"
+                    ax.text(j, i, text, ha="center",
                             va="center", fontsize=7, color="white" if colour in DARK else "black",
-                            fontweight="bold" if o == "corrupted" else "normal")
+                            fontweight="bold" if o in SILENT else "normal")
             ax.set_xticks(range(len(codecs)), [label(c) for c in codecs], rotation=35, ha="right", fontsize=7.5)
             ax.set_title(label(d), loc="left", fontsize=9)
             ax.set_xticks([x - 0.5 for x in range(1, len(codecs))], minor=True)
@@ -419,7 +431,7 @@ def evolution_chart(scenarios: Sequence[tuple[str, str]], codecs: Sequence[str],
         axes[0].set_yticks(range(len(scenarios)), [label(t) for _, t in scenarios])
         fig.legend(handles=[Patch(facecolor=OUTCOME_COLOURS[k], edgecolor="#888888",
                                   label=f"{OUTCOME_LABELS[k]} = {k}") for k in keys],
-                   loc="lower center", ncols=7, fontsize=7, handlelength=1.2, columnspacing=0.8)
+                   loc="lower center", ncols=min(len(keys), 8), fontsize=7, handlelength=1.2, columnspacing=0.8)
         fig.suptitle(label(title, 70), x=0.01, y=1 - 0.06 / fig.get_size_inches()[1], ha="left", va="top",
                      fontsize=10, fontweight="bold")
         return to_svg(fig, chart_id, title)

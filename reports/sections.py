@@ -202,42 +202,87 @@ def render_evolution(data: dict, ctx: SectionContext) -> str:
     elif not summary:
         summary.append("The results do not mark any scenario as compatible-by-design, so there is no "
                        "'safe changes' verdict; read the matrices below.")
-    corrupted = [c for c in cells if c.get("outcome") == "corrupted"]
     title_of = {s[0]: s[1] for s in scenarios}
-    corr_items = [f"{c.get('codec')} — {title_of.get(str(c.get('scenario')), c.get('scenario'))} "
-                  f"({c.get('direction')}): {c.get('detail') or 'wrong value, no error'}" for c in corrupted]
+    silent = [c for c in cells if c.get("outcome") in SILENT_OUTCOMES]
+    corr_items = [(SILENT_WORDS.get(str(c.get("outcome")), str(c.get("outcome"))),
+                   f"{c.get('codec')} — {title_of.get(str(c.get('scenario')), c.get('scenario'))} "
+                   f"({c.get('direction')}): {c.get('detail') or 'wrong value, no error'}") for c in silent]
 
     svg = charts.evolution_chart([(s[0], s[1]) for s in scenarios], codecs, directions,
-                                 {k: v.get("outcome") for k, v in grid.items()}, "chart-evolution")
+                                 {k: v.get("outcome") for k, v in grid.items()}, "chart-evolution",
+                                 ideal={k: v.get("ideal") for k, v in grid.items()})
     fig = ctx.chart("chart-evolution", svg, "Outcome of each schema change per codec and direction "
-                    "(backward: new reader, old data; forward: old reader, new data). Labels: ok; default = "
-                    "field took its default; kept = unknown data preserved; dropped = unknown data ignored; "
-                    "error = decoding raised; CORRUPT = wrong value without an error; n/a = not supported.")
+                    "(backward: new reader, old data; forward: old reader, new data; roundtrips: through an "
+                    "intermediary of the other version). Labels: ok; dflt = field took its default; kept = "
+                    "unknown data preserved; drop = unknown data ignored; err = decoding raised; CHG = changed, a "
+                    "different value without an error; LOST = nothing where a value was written, without an "
+                    "error; n/a = not supported; * = not what the ideal reader does. A cell that tried several "
+                    "values shows the worse; for Protobuf and Thrift it shows what the library returned.")
     slugs = unique_slugs(directions)
+    about = data.get("direction_text") if isinstance(data.get("direction_text"), dict) else {}
     matrices = ctx.render(EVOLUTION_MATRICES, directions=directions, scenarios=scenarios, codecs=codecs,
-                          grid=grid, slugs=slugs)
+                          grid=grid, slugs=slugs, about=about, mark=_mark, adapter_of=_adapter_of)
     full_rows = [[(title_of.get(str(c.get("scenario")), c.get("scenario")), None), (c.get("codec"), None),
-                  (c.get("direction"), None), (c.get("outcome"), None), (c.get("detail") or "", None)]
+                  (c.get("direction"), None), (_mark(c), None),
+                  (_adapter_of(c) or "", None), (c.get("detail") or "", None)]
                  for c in cells]
     full = ctx.table([("scenario", "text"), ("codec", "text"), ("direction", "text"), ("outcome", "text"),
-                      ("detail", "text")], full_rows)
+                      ("msgbench adapter", "text"), ("detail", "text")], full_rows)
+    rules = data.get("reader_rules") if isinstance(data.get("reader_rules"), dict) else {}
+    grouped: dict[str, list[str]] = {}  # columns that follow the same rules share one line
+    for k, v in rules.items():
+        if k in codecs:
+            grouped.setdefault(str(v), []).append(str(k))
+    rules_items = [(", ".join(names), text) for text, names in grouped.items()]
+    if isinstance(data.get("roundtrip_rule"), str):
+        rules_items.append(("roundtrips", data["roundtrip_rule"]))
     return ctx.render(EVOLUTION, summary=summary, corr=corr_items, fig=fig, matrices=matrices, full=full,
-                      scenarios=scenarios, safe={s[0] for s in safe})
+                      scenarios=scenarios, safe={s[0] for s in safe}, rules=rules_items)
+
+
+SILENT_OUTCOMES = ("changed", "lost", "corrupted")
+SILENT_WORDS = {"changed": "changed", "lost": "lost", "corrupted": "corrupted"}
+
+
+def _mark(c: dict) -> str:
+    """``changed*`` (``*``: not ideal); ``ok / changed*`` when the cell tried several values."""
+    values = [v for v in c.get("values", []) or [] if isinstance(v, dict)]
+    if values:
+        return " / ".join(f"{v.get('outcome')}{'' if v.get('ideal') else '*'}" for v in values)
+    return f"{c.get('outcome')}{'' if c.get('ideal', True) else '*'}"
+
+
+def _adapter_of(c: dict) -> str:
+    """The adapter layer's outcome when it differs from the library's (else '')."""
+    a = c.get("adapter")
+    if not isinstance(a, dict):
+        return ""
+    values = [v for v in c.get("values", []) or [] if isinstance(v, dict)]
+    if values:
+        shown = " / ".join(f"{(v.get('adapter') or v).get('outcome')}{'' if (v.get('adapter') or v).get('ideal') else '*'}"
+                           for v in values)
+    else:
+        shown = f"{a.get('outcome')}{'' if a.get('ideal') else '*'}"
+    return shown if shown != _mark(c) else ""
 
 
 EVOLUTION = """<div class="prose">{% for s in summary %}<p>{{ s }}</p>{% endfor %}
-{% if corr %}<p class="danger"><strong>Silent corruption</strong> (a wrong value and no error — the dangerous case):</p>
-<ul class="danger-list">{% for c in corr %}<li>{{ c }}</li>{% endfor %}</ul>
-{% else %}<p>No cell shows silent corruption.</p>{% endif %}</div>
+{% if corr %}<p class="danger"><strong>Silent wrong values</strong> (decoded without an error — the dangerous case): <em>changed</em> = a different value, <em>lost</em> = nothing (empty, zero, absent or a default) where a value was written:</p>
+<ul class="danger-list">{% for kind, c in corr %}<li><strong class="o-{{ kind }}-text">{{ kind }}</strong>: {{ c }}</li>{% endfor %}</ul>
+{% else %}<p>No cell shows a wrong value without an error.</p>{% endif %}</div>
 {{ fig }}
 <h3>Scenarios</h3><dl class="scenarios">{% for id, title, desc in scenarios %}<dt>{{ title }}{% if id in safe %} <span class="tag">meant to be compatible</span>{% endif %}</dt><dd>{{ desc }}</dd>{% endfor %}</dl>
+<h3>How to read the matrices</h3><ul class="evo-legend">
+<li><strong>*</strong> = not what the ideal reader does. <strong>a / b</strong> = the outcome for each value tried (e.g. one that fits the other side's type and one that does not); the cell's colour is the worse.</li>
+<li>The first line is what the <strong>library</strong> returned; a second line <strong>adapter: …</strong> is what msgbench's converter made of it, where that differs.</li>
+{% for name, text in rules %}<li><strong>{{ name }}</strong>: {{ text }}</li>{% endfor %}</ul>
 {{ matrices }}
 <details><summary>Every cell with its detail (table)</summary>{{ full }}</details>"""
 
-EVOLUTION_MATRICES = """{% for d in directions %}<h3 id="evolution-{{ slugs[d] }}">Direction: {{ d }}</h3>
+EVOLUTION_MATRICES = """{% for d in directions %}<h3 id="evolution-{{ slugs[d] }}">Direction: {{ d }}{% if about.get(d) %} <small>({{ about[d] }})</small>{% endif %}</h3>
 <div class="table-wrap"><table class="matrix"><thead><tr><th scope="col">scenario</th>{% for c in codecs %}<th scope="col">{{ c }}</th>{% endfor %}</tr></thead><tbody>
 {% for sid, title, desc in scenarios %}<tr><th scope="row" title="{{ desc }}">{{ title }}</th>{% for c in codecs %}{% set cell = grid.get((sid, c, d)) %}
-{% if cell %}<td class="o-{{ cell.outcome }}" title="{{ cell.detail or '' }}">{{ cell.outcome }}</td>{% else %}<td class="o-none">–</td>{% endif %}{% endfor %}</tr>
+{% if cell %}{% set ad = adapter_of(cell) %}<td class="o-{{ cell.outcome }}{% if cell.ideal is false %} not-ideal{% endif %}" title="{{ cell.brief or '' }}{% if cell.brief %} — {% endif %}{{ cell.detail or '' }}">{{ mark(cell) }}{% if ad %}<br><small class="adapter">adapter: {{ ad }}</small>{% endif %}</td>{% else %}<td class="o-none">–</td>{% endif %}{% endfor %}</tr>
 {% endfor %}</tbody></table></div>{% endfor %}"""
 
 

@@ -94,14 +94,21 @@ def test_classify_ok_defaulted_dropped() -> None:
     assert v.outcome == "dropped" and "payment_method" in v.detail
 
 
-def test_classify_corrupted_names_path_expected_actual() -> None:
+def test_classify_changed_and_lost_name_path_expected_actual() -> None:
+    # a field that silently comes back empty while the bytes held a value: lost
     e = _exp("change-field-id", "backward")
     v = ev.classify(e, {**e.value, "note": None})
-    assert v.outcome == "corrupted" and not v.ideal
+    assert v.outcome == "lost" and not v.ideal
     assert "note: expected 'gate B, blue door', got None" in v.detail
+    for empty in ("", 0, {}, []):
+        assert ev.classify(e, {**e.value, "note": empty}).outcome == "lost", empty
+    # a different non-empty value: changed
+    assert ev.classify(e, {**e.value, "note": "gate C"}).outcome == "changed"
     e = _exp("widen-int", "forward")  # a rejection: whatever decodes is judged against the writer's data
     v = ev.classify(e, {**sc.BY_ID["widen-int"].v2_value, "distance_m": 705032704})
-    assert v.outcome == "corrupted" and "distance_m: expected 5000000000, got 705032704" in v.detail
+    assert v.outcome == "changed" and "distance_m: expected 5000000000, got 705032704" in v.detail
+    v = ev.classify(e, {**sc.BY_ID["widen-int"].v2_value, "distance_m": 0})
+    assert v.outcome == "lost" and not v.ideal
 
 
 def test_classify_rejections_defaults_and_lossless_conversion() -> None:
@@ -111,9 +118,12 @@ def test_classify_rejections_defaults_and_lossless_conversion() -> None:
     assert v.outcome == "defaulted" and not v.ideal and "passenger_count" in v.detail
     e = _exp("int-to-string", "backward")
     v = ev.classify(e, {**sc.BY_ID["int-to-string"].v1_value, "passenger_id": "4200017"})
-    assert v.outcome == "ok" and "converted without loss" in v.detail
+    # a correct value existed after all and the reader found it
+    assert (v.outcome, v.ideal) == ("ok", True) and "converted without loss" in v.detail
     v = ev.classify(e, {**sc.BY_ID["int-to-string"].v1_value, "passenger_id": ""})
-    assert v.outcome == "corrupted"
+    assert v.outcome == "lost"
+    v = ev.classify(e, {**sc.BY_ID["int-to-string"].v1_value, "passenger_id": "p-1"})
+    assert v.outcome == "changed"
     v = ev.error_verdict(e, "decode", ValueError("bad"))
     assert (v.outcome, v.ideal) == ("error", True) and v.detail.startswith("decode: ValueError: bad (rightly:")
     from formats.api import UnsupportedSchema
@@ -121,17 +131,33 @@ def test_classify_rejections_defaults_and_lossless_conversion() -> None:
     assert ev.error_verdict(e, "prepare", UnsupportedSchema("no maps")).outcome == "unsupported"
 
 
-def test_classify_roundtrip_preserved_or_dropped() -> None:
+def test_classify_roundtrip_judges_what_the_final_reader_sees() -> None:
     s = sc.BY_ID["add-optional-default"]
     e = s.expectation("roundtrip")
     assert ev.classify(e, normalize(s.v2, s.v2_value)).outcome == "preserved-unknown"
-    v = ev.classify(e, {**normalize(s.v2, s.v2_value), "payment_method": "card"})  # reader default
-    assert v.outcome == "dropped" and "expected 'cash', got 'card'" in v.detail
+    # the reader's default where 'cash' was written, no error: silent loss, not "dropped"
+    v = ev.classify(e, {**normalize(s.v2, s.v2_value), "payment_method": "card"})
+    assert (v.outcome, v.ideal) == ("lost", False) and "expected 'cash', got 'card'" in v.detail
+    assert "intermediary" in v.detail
     v = ev.classify(e, {**normalize(s.v2, s.v2_value), "payment_method": "voucher"})
-    assert v.outcome == "corrupted"
+    assert v.outcome == "changed"
     enum = sc.BY_ID["enum-add-symbol"].expectation("roundtrip")
-    assert ev.classify(enum, {**enum.value, "ride_class": "UNKNOWN"}).outcome == "dropped"
-    assert ev.classify(enum, {**enum.value, "ride_class": "XL"}).outcome == "corrupted"
+    assert ev.classify(enum, {**enum.value, "ride_class": "UNKNOWN"}).outcome == "lost"
+    assert ev.classify(enum, {**enum.value, "ride_class": "XL"}).outcome == "changed"
+    # the same for v1 data through a v2 intermediary
+    rm = sc.BY_ID["remove-optional"]
+    back = rm.expectation("backward-roundtrip")
+    assert back.unknown == ("note",) and back.value == normalize(rm.v1, rm.v1_value)
+    assert ev.classify(back, dict(back.value)).outcome == "preserved-unknown"
+    assert ev.classify(back, {**back.value, "note": None}).outcome == "lost"
+
+
+def test_classify_a_bare_enum_number_is_kept_not_defaulted() -> None:
+    from bench.evolution_library import UnknownNumber
+
+    e = _exp("enum-add-symbol", "forward")
+    v = ev.classify(e, {**e.value, "ride_class": UnknownNumber(5, "RideClass")})
+    assert (v.outcome, v.ideal) == ("preserved-unknown", False) and "5 (a bare number" in v.detail
 
 
 # ------------------------------------------------------------------------------------------------
@@ -158,19 +184,24 @@ def _cell(matrix: dict, scenario: str, codec: str, direction: str) -> dict:
 
 
 def test_matrix_is_complete_and_shaped_for_the_report(matrix: dict) -> None:
-    assert matrix["directions"] == ["backward", "forward", "roundtrip"]
+    assert matrix["directions"] == ["backward", "forward", "roundtrip", "backward-roundtrip"]
     assert [s["id"] for s in matrix["scenarios"]] == [s.id for s in sc.SCENARIOS]
     assert set(matrix["safe_scenarios"]) == set(sc.SAFE_IDS)
     expected_cols = ["json/orjson (tolerant)", "json/orjson (strict)", "xml/lxml (tolerant)", "xml/lxml (strict)",
                      "avro/fastavro", "protobuf/upb", "thrift/binary", "thrift/compact"]
     assert sorted(matrix["codecs"]) == sorted(expected_cols)
     keys = {(c["scenario"], c["codec"], c["direction"]) for c in matrix["cells"]}
-    assert len(keys) == len(matrix["cells"]) == len(sc.SCENARIOS) * 3 * len(expected_cols)
+    assert len(keys) == len(matrix["cells"]) == len(sc.SCENARIOS) * 4 * len(expected_cols)
     for c in matrix["cells"]:
         assert c["outcome"] in ev.OUTCOMES, c
         assert not c["detail"].startswith(("crash:", "timeout:", "not run")), c
-        if c["outcome"] in ("corrupted", "error", "unsupported", "dropped", "defaulted"):
+        if c["outcome"] in ("changed", "lost", "error", "unsupported", "dropped", "defaulted"):
             assert c["detail"], c
+        for v in c.get("values", []):
+            assert v["outcome"] in ev.OUTCOMES and v["label"], c
+        if c.get("values"):  # the cell is the worse of its values
+            assert c["ideal"] == all(v["ideal"] for v in c["values"]), c
+            assert ev.worst(c["values"])["outcome"] == c["outcome"], c
     assert matrix["summary"] and all(isinstance(x, str) for x in matrix["summary"])
     json.dumps(matrix)  # JSON-able as results.json needs
 
@@ -202,7 +233,7 @@ def test_protobuf_keeps_unknown_fields_through_an_old_intermediary(matrix: dict)
 def test_wire_incompatible_retype_is_never_ok(matrix: dict, codec: str) -> None:
     for direction in ("backward", "forward"):
         c = _cell(matrix, "int-to-string", codec, direction)
-        assert c["outcome"] in ("error", "corrupted"), c
+        assert c["outcome"] in ("error", "changed", "lost"), c
 
 
 def test_json_strict_rejects_unknown_fields_tolerant_ignores_them(matrix: dict) -> None:
@@ -223,16 +254,23 @@ def test_stable_enum_numbers_survive_a_removed_symbol_in_tagged_formats(matrix: 
     # the remaining symbols keep their numbers (XL stays 4): new data reads right in an old reader
     fwd = _cell(matrix, "enum-remove-symbol", codec, "forward")
     assert fwd["outcome"] == "ok" and fwd["ideal"], fwd
-    # old data says COMFORT (3), a number the new reader does not have: the bare int comes back
-    # (proto3 enums are open, thriftpy2 does not check) and from_native maps it to the enum default
+    # old data says COMFORT (3), a number the new reader does not have: the library hands back the
+    # bare int (proto3 enums are open, thriftpy2 does not check); msgbench's adapter maps it to the
+    # enum default, a second layer of the cell
     back = _cell(matrix, "enum-remove-symbol", codec, "backward")
-    assert back["outcome"] == "defaulted" and back["ideal"] and "ride_class='UNKNOWN'" in back["detail"], back
+    assert back["outcome"] == "preserved-unknown" and not back["ideal"] and "got 3 (a bare number" in back["detail"]
+    a = back["adapter"]
+    assert a["outcome"] == "defaulted" and a["ideal"] and "ride_class='UNKNOWN'" in a["detail"], back
     assert _cell(matrix, "enum-remove-symbol", codec, "roundtrip")["outcome"] == "ok"
-    # an appended symbol (GREEN = 5) is unknown to an old reader, which defaults it; an old
-    # intermediary forwards the number it does not know
-    assert _cell(matrix, "enum-add-symbol", codec, "forward")["outcome"] == "defaulted"
+    # an appended symbol (GREEN = 5) is unknown to an old reader: the bare 5 (the adapter defaults
+    # it); an old symbol is read fine; an old intermediary forwards the number it does not know
+    fwd = _cell(matrix, "enum-add-symbol", codec, "forward")
+    assert [(v["outcome"], v["ideal"]) for v in fwd["values"]] == [("ok", True), ("preserved-unknown", False)]
+    assert "got 5 (a bare number" in fwd["values"][1]["detail"]
+    assert fwd["adapter"]["outcome"] == "defaulted" and fwd["adapter"]["ideal"]
     assert _cell(matrix, "enum-add-symbol", codec, "roundtrip")["outcome"] == "preserved-unknown"
-    assert not any(c["outcome"] == "corrupted" for c in matrix["cells"] if c["scenario"].startswith("enum-"))
+    assert not any(c["outcome"] in ev.SILENT for c in matrix["cells"]
+                   if c["scenario"].startswith("enum-") and c["codec"] == codec)
     assert _cell(matrix, "enum-remove-symbol", "avro/fastavro", "forward")["outcome"] == "ok"
 
 
@@ -271,8 +309,29 @@ def test_cli_evolve_writes_the_matrix(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     printed = json.loads(proc.stdout)
     saved = json.loads((out / "evolution.json").read_text())
-    assert printed["cells"] == saved["cells"] and len(saved["cells"]) == 2 * 3
+    assert printed["cells"] == saved["cells"] and len(saved["cells"]) == 2 * 4
     assert saved["codecs"] == ["avro/fastavro"]
     bad = subprocess.run([sys.executable, "-m", "bench.cli", "evolve", "--scenarios", "nope", "--out", str(out)],
                          capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert bad.returncode == 2 and "unknown scenario" in bad.stderr
+
+
+def test_scenarios_travel_to_the_worker_as_data_and_the_adapter_layer_is_switchable() -> None:
+    from dataclasses import replace
+
+    from formats.registry import build_registry
+
+    own = replace(sc.BY_ID["widen-int"], id="my-own-change", title="My own change")  # not a built-in id
+    thrift = build_registry(False).codec("thrift/binary")
+    data = ev.run_matrix([thrift], [own], plugins=False)
+    by = {c["direction"]: c for c in data["cells"]}
+    assert set(by) == set(sc.DIRECTIONS) and all(c["scenario"] == "my-own-change" for c in by.values())
+    assert (by["backward"]["outcome"], by["backward"]["adapter"]["outcome"]) == ("lost", "error")
+    assert data["reader_rules"]["thrift/binary"].startswith("tag-based")
+    adapter = ev.with_layer(data, "adapter")
+    a = {c["direction"]: c for c in adapter["cells"]}
+    assert a["backward"]["outcome"] == "error" and a["backward"]["library"]["outcome"] == "lost"
+    assert [v["outcome"] for v in a["forward"]["values"]] == ["error", "error"]
+    assert ev.with_layer(data, "library") is data
+    assert any("wrong value" in line for line in data["summary"])
+    assert not any("wrong value in" in line for line in adapter["summary"])

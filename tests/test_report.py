@@ -234,7 +234,7 @@ def test_calculator_matches_fixture(tree, doc):
 def test_evolution_section(tree, doc):
     sec = tree.get_element_by_id("section-evolution")
     text = sec.text_content()
-    assert "Silent corruption" in text and "thrift/compact — Widen int32 to int64" in text
+    assert "Silent wrong values" in text and "thrift/compact — Widen int32 to int64" in text
     cells = sec.xpath(".//table[contains(@class,'matrix')]//td[contains(@class,'o-corrupted')]")
     assert cells and all(c.get("title") and c.text_content() == "corrupted" for c in cells)
     assert len(sec.xpath(".//table[contains(@class,'matrix')]")) == 3
