@@ -45,31 +45,23 @@ costs one cell, not the run.
 
 from __future__ import annotations
 
-import base64
 import json
-import os
-import pickle
 import re
-import selectors
 import signal
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bench.evolution_library import UnknownNumber, library_view, unknown_fields
-from bench.subproc import child_env, exit_text, kill_group
 from payloads.evolution import DIRECTION_TEXT, DIRECTIONS, ROUNDTRIPS, SCENARIOS, Expectation, Scenario
 from payloads.model import Difference, Record, SchemaMismatch, differences, validate
 
 OUTCOMES = ("ok", "defaulted", "dropped", "preserved-unknown", "changed", "lost", "error", "unsupported")
 SILENT = ("changed", "lost", "corrupted")  # a wrong value and no error ("corrupted": results before 2026-11-30)
 TEXT_POLICIES = ("tolerant", "strict")
-PREFIX = "EVO"
 CELL_TIMEOUT_S = 10.0  # hard limit per cell (the worker is killed)
 SOFT_TIMEOUT_S = 5.0  # in-process limit per cell (SIGALRM; the worker survives)
 STARTUP_TIMEOUT_S = 60.0
@@ -540,11 +532,6 @@ def run_cell(prep: _Preparer, sc: Scenario, direction: str) -> CellResult:
     return CellResult(lib, adapter, tuple(values))
 
 
-def _emit(kind: str, data: Any) -> None:
-    sys.stdout.write(f"{PREFIX} {kind} {json.dumps(data)}\n")
-    sys.stdout.flush()
-
-
 def _load_codec(job: dict) -> Any:
     """The codec class the parent used (``target``), else the registry's entry of that name."""
     target = job.get("target")
@@ -563,24 +550,18 @@ def _load_codec(job: dict) -> Any:
     return build_registry(job.get("plugins")).codec(job["codec"])
 
 
-def worker_main() -> int:
-    """``python -m bench.evolution --worker``: run the cells of a job read from stdin."""
-    job = json.loads(sys.stdin.read())
-    try:
-        codec = _load_codec(job)
-        codec.check_available()
-    except Exception as e:
-        _emit("fatal", {"error": _clip(f"{type(e).__name__}: {e}")})
-        return 1
-    given = pickle.loads(base64.b64decode(job["scenarios"])) if job.get("scenarios") else []
-    by_id = {s.id: s for s in (given or SCENARIOS)}
+def cells_task(job: dict, start: int = 0):
+    """``formats.isolation`` stream task: one codec's cells from ``start``, one result per cell.
+    A cell gets ``soft_timeout`` seconds (SIGALRM, the worker survives); the parent's per-cell
+    limit kills a worker that does not come back from C code."""
+    codec = _load_codec(job)
+    codec.check_available()
+    by_id = {s.id: s for s in (job.get("scenarios") or SCENARIOS)}
     preps: dict[str | None, _Preparer] = {}
-    _emit("ready", {})
     signal.signal(signal.SIGALRM, _alarm)
     soft = float(job.get("soft_timeout", SOFT_TIMEOUT_S))
     timeouts = 0
-    for scenario, direction, policy, column in job["cells"]:
-        _emit("start", [scenario, direction, column])
+    for scenario, direction, policy, column in job["cells"][start:]:
         if timeouts >= MAX_TIMEOUTS:
             v = CellResult(Verdict("error", f"timeout: not run, {timeouts} earlier cells of this codec timed out", False))
         else:
@@ -594,72 +575,49 @@ def worker_main() -> int:
                 signal.setitimer(signal.ITIMER_REAL, 0)
             if v.detail.startswith("timeout:") or "timeout: " in v.detail:
                 timeouts += 1
-        _emit("cell", {"scenario": scenario, "codec": column, "direction": direction, **v.to_json()})
-    return 0
+        yield {"scenario": scenario, "codec": column, "direction": direction, **v.to_json()}
 
 
 # ------------------------------------------------------------------------------------------------
 # Orchestration (parent process).
 
 
-@dataclass
-class _Job:
-    codec: str
-    target: str  # module:Class of the codec, loaded as is by the worker
-    env: dict[str, str]
-    cells: list[list]  # [scenario, direction, policy, column] still to run
-    restarts: int = 0
-    timeouts: int = 0
+def _run_codec_cells(job: dict, env: dict[str, str], cell_timeout: float, log: Callable[[str], None]) -> list[dict]:
+    """All of one codec's cells through ``formats.isolation``: a worker restarted after a cell that
+    crashed or hung, given up after MAX_RESTARTS deaths or MAX_TIMEOUTS hangs."""
+    from formats.isolation import Died, Limits, Task, run
 
+    cells, out = job["cells"], []
+    deaths = hangs = 0
 
-@dataclass
-class _Proc:
-    job: _Job
-    proc: subprocess.Popen
-    stderr: Any
-    deadline: float
-    current: list | None = None
-    buf: bytes = b""
-    ready: bool = False
-    fatal: str | None = None
-    done: list = field(default_factory=list)
+    def failed(cell: list, detail: str) -> dict:
+        sid, d, _, col = cell
+        return {"scenario": sid, "codec": col, "direction": d, "outcome": "error", "detail": _clip(detail),
+                "ideal": False}
 
-
-def _stderr_tail(f: Any, n: int = 4) -> str:
-    """The end of a worker's stderr; for a fatal signal, faulthandler's line and innermost frame."""
-    try:
-        f.seek(0)
-        lines = [ln.strip() for ln in f.read().decode("utf-8", "replace").splitlines() if ln.strip()]
-    except (OSError, ValueError):
-        return ""
-    fatal = next((i for i, ln in enumerate(lines) if ln.startswith("Fatal Python error")), None)
-    if fatal is not None:
-        frame = next((ln for ln in lines[fatal:] if ln.startswith("File ")), "")
-        return f"{lines[fatal]} at {frame}"[:300] if frame else lines[fatal][:300]
-    return " | ".join(lines[-n:])[-300:]
-
-
-def _scenarios_blob(scenarios: list[Scenario]) -> str:
-    """The scenarios as data for a worker (any scenario, not only the built-in ones: a user's own
-    v1/v2 schemas and values travel the same way). The worker is our own child process."""
-    return base64.b64encode(pickle.dumps(list(scenarios))).decode("ascii")
-
-
-def _spawn(job: _Job, plugins: bool | None, soft_timeout: float, scenarios: str = "") -> _Proc:
-    env = child_env(job.env)
-    err = tempfile.TemporaryFile()
-    proc = subprocess.Popen([sys.executable, "-m", "bench.evolution", "--worker"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=err, env=env, start_new_session=True)
-    assert proc.stdin is not None
-    proc.stdin.write(json.dumps({"codec": job.codec, "target": job.target, "cells": job.cells,
-                                 "plugins": plugins, "soft_timeout": soft_timeout,
-                                 "scenarios": scenarios}).encode())
-    proc.stdin.close()
-    return _Proc(job, proc, err, time.monotonic() + STARTUP_TIMEOUT_S)
-
-
-def _kill(p: _Proc) -> None:
-    kill_group(p.proc)
+    limits = Limits(startup_s=STARTUP_TIMEOUT_S, item_s=cell_timeout)
+    for i, item in run(Task("bench.evolution:cells_task", job, env), limits, restart=True):
+        if not isinstance(item, Died):
+            out.append(item)
+            continue
+        if item.reason in ("setup", "error") and i < len(cells):
+            what = "codec failed to load" if i == 0 else "worker failed"
+            out += [failed(c, f"{what}: {item.detail}") for c in cells[i:]]
+            break
+        if i >= len(cells):
+            break
+        timeout = item.reason == "timeout"
+        why = (f"timeout: no result within {cell_timeout:.0f} s; worker killed" if timeout
+               else f"crash: {item.detail}")
+        out.append(failed(cells[i], why))
+        log(f"evolution: {job['codec']}: {cells[i][0]}/{cells[i][1]}: {why}")
+        deaths += 1
+        hangs += timeout
+        if (deaths > MAX_RESTARTS or hangs >= MAX_TIMEOUTS) and i + 1 < len(cells):
+            out += [failed(c, f"{why.split(':')[0]}: not run, the worker died {deaths} times (last: {why})")
+                    for c in cells[i + 1:]]
+            break
+    return out
 
 
 def run_matrix(codecs: list[Any], scenarios: list[Scenario], plugins: bool | None = None,
@@ -667,10 +625,15 @@ def run_matrix(codecs: list[Any], scenarios: list[Scenario], plugins: bool | Non
                cell_timeout: float = CELL_TIMEOUT_S, soft_timeout: float = SOFT_TIMEOUT_S) -> dict:
     """Run every scenario x column x direction; ``codecs`` are loaded codec objects. A cell gets
     ``soft_timeout`` seconds in the worker (then it is an ``error``), ``cell_timeout`` before the
-    worker is killed; a codec whose cells keep crashing or hanging has the rest given up."""
+    worker is killed; a codec whose cells keep crashing or hanging has the rest given up. ``jobs``
+    codecs run at once (each in its own worker; threads only wait on them)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from formats.isolation import kill_all
+
     t0 = time.perf_counter()
     columns: list[Column] = []
-    pending: list[_Job] = []
+    work: list[tuple[dict, dict[str, str]]] = []
     rules: dict[str, str] = {}
     for c in codecs:
         cols = columns_for(c)
@@ -678,104 +641,21 @@ def run_matrix(codecs: list[Any], scenarios: list[Scenario], plugins: bool | Non
         rules.update({col.name: reader_rules(c, col.policy) for col in cols})
         cells = [[s.id, d, col.policy, col.name] for col in cols for s in scenarios for d in DIRECTIONS]
         target = f"{type(c).__module__}:{type(c).__qualname__}"
-        pending.append(_Job(c.name, target, dict(getattr(c, "process_env", {}) or {}), cells))
+        # scenarios travel as data: a user's own v1/v2 schemas and values work like the built-in ones
+        job = {"codec": c.name, "target": target, "cells": cells, "plugins": plugins, "soft_timeout": soft_timeout,
+               "scenarios": list(scenarios)}
+        work.append((job, dict(getattr(c, "process_env", {}) or {})))
     results: dict[tuple[str, str, str], dict] = {}
-
-    def record(job: _Job, cell: list, outcome: str, detail: str) -> None:
-        sid, d, _, col = cell
-        results[(sid, col, d)] = {"scenario": sid, "codec": col, "direction": d, "outcome": outcome,
-                                  "detail": _clip(detail), "ideal": False}
-        job.cells = [c for c in job.cells if c != cell]
-
-    running: list[_Proc] = []
-    sel = selectors.DefaultSelector()
-    blob = _scenarios_blob(scenarios)
-
-    def start(job: _Job) -> None:
-        p = _spawn(job, plugins, soft_timeout, blob)
-        assert p.proc.stdout is not None
-        sel.register(p.proc.stdout, selectors.EVENT_READ, p)
-        running.append(p)
-
-    def finish(p: _Proc, why: str | None) -> None:
-        """The worker ended (EOF, timeout): record what it left and restart it if worthwhile."""
-        sel.unregister(p.proc.stdout)
-        running.remove(p)
-        if why is None:
-            rc = p.proc.wait()
-            tail = _stderr_tail(p.stderr)
-            why = f"crash: worker {exit_text(rc)}" if rc else ""
-            if tail and rc:
-                why += f"; last output: {tail}"
-        else:
-            tail = _stderr_tail(p.stderr)
-        p.stderr.close()
-        job = p.job
-        if not job.cells:
-            return
-        if p.fatal:
-            for cell in list(job.cells):
-                record(job, cell, "error", f"codec failed to load: {p.fatal}")
-            return
-        if p.current is not None:
-            cell = next((c for c in job.cells if [c[0], c[1], c[3]] == p.current), None)
-            if cell is not None:
-                record(job, cell, "error", why or "worker ended during this cell")
-                log(f"evolution: {job.codec}: {p.current[0]}/{p.current[1]}: {why}")
-        elif not p.ready:
-            for cell in list(job.cells):
-                record(job, cell, "error", f"worker failed to start: {why or tail}")
-            return
-        job.restarts += 1
-        if why.startswith("timeout:"):
-            job.timeouts += 1
-        if job.restarts > MAX_RESTARTS or job.timeouts >= MAX_TIMEOUTS:
-            for cell in list(job.cells):
-                record(job, cell, "error", f"{why.split(':')[0]}: not run, the worker died "
-                       f"{job.restarts} times (last: {why})")
-            return
-        if job.cells:
-            pending.insert(0, job)
-
-    while pending or running:
-        while pending and len(running) < max(1, jobs):
-            start(pending.pop(0))
-        now = time.monotonic()
-        wait = max(0.05, min(p.deadline for p in running) - now)
-        for key, _ in sel.select(wait):
-            p = key.data
-            chunk = os.read(p.proc.stdout.fileno(), 65536)
-            if not chunk:
-                finish(p, None)
-                continue
-            p.buf += chunk
-            while b"\n" in p.buf:
-                line, p.buf = p.buf.split(b"\n", 1)
-                text = line.decode("utf-8", "replace")
-                if not text.startswith(PREFIX + " "):
-                    continue
-                _, kind, data = text.split(" ", 2)
-                msg = json.loads(data)
-                if kind == "ready":
-                    p.ready = True
-                    p.deadline = time.monotonic() + cell_timeout
-                elif kind == "fatal":
-                    p.fatal = msg["error"]
-                elif kind == "start":
-                    p.current = msg
-                    p.deadline = time.monotonic() + cell_timeout
-                elif kind == "cell":
-                    results[(msg["scenario"], msg["codec"], msg["direction"])] = msg
-                    p.job.cells = [c for c in p.job.cells
-                                   if [c[0], c[1], c[3]] != [msg["scenario"], msg["direction"], msg["codec"]]]
-                    p.current = None
-                    p.deadline = time.monotonic() + cell_timeout
-        now = time.monotonic()
-        for p in [p for p in running if p.deadline < now]:
-            _kill(p)
-            what = "a cell" if p.ready else "start-up"
-            limit = cell_timeout if p.ready else STARTUP_TIMEOUT_S
-            finish(p, f"timeout: no result within {limit:.0f} s ({what}); worker killed")
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    try:
+        for got in pool.map(lambda w: _run_codec_cells(w[0], w[1], cell_timeout, log), work):
+            for msg in got:
+                results[(msg["scenario"], msg["codec"], msg["direction"])] = msg
+    except BaseException:
+        kill_all()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
     cells = []
     for col in columns:
@@ -1050,8 +930,6 @@ def cmd_evolve(args: Any) -> int:
 
 
 if __name__ == "__main__":
-    if "--worker" in sys.argv[1:]:
-        sys.exit(worker_main())
     from bench.cli import main
 
     sys.exit(main(["evolve", *sys.argv[1:]]))
