@@ -43,6 +43,8 @@ BUILTINS: dict[str, tuple[str, str]] = {
     "cbor/cbor2": ("formats.cbor_cbor2:Cbor2Codec", "cbor2"),
     "bson/pymongo": ("formats.bson_pymongo:BsonCodec", "pymongo"),
     "protobuf/python": ("formats.protobuf_python:PythonProtobufCodec", "protobuf"),
+    "capnp/unpacked": ("formats.capnp_pycapnp:CapnpUnpackedCodec", "pycapnp"),
+    "capnp/packed": ("formats.capnp_pycapnp:CapnpPackedCodec", "pycapnp"),
 }
 
 # The codecs a default run benchmarks (extras join when selected, see ``Registry.select``).
@@ -58,7 +60,7 @@ EXTRAS = tuple(n for n in BUILTINS if n not in CORE)
 EXTRAS_PIP = "'msgbench[extras]'"
 
 # pip package -> the module whose presence says it is installed (checked without importing it)
-_PIP_MODULE = {"protobuf": "google.protobuf", "pymongo": "bson"}
+_PIP_MODULE = {"protobuf": "google.protobuf", "pymongo": "bson", "pycapnp": "capnp"}
 
 # Selector words accepted by ``Registry.select`` besides codec and format names.
 SELECTORS = {
