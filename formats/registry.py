@@ -45,6 +45,7 @@ BUILTINS: dict[str, tuple[str, str]] = {
     "protobuf/python": ("formats.protobuf_python:PythonProtobufCodec", "protobuf"),
     "capnp/unpacked": ("formats.capnp_pycapnp:CapnpUnpackedCodec", "pycapnp"),
     "capnp/packed": ("formats.capnp_pycapnp:CapnpPackedCodec", "pycapnp"),
+    "flatbuffers/python": ("formats.flatbuffers_runtime:FlatbuffersCodec", "flatbuffers"),
 }
 
 # The codecs a default run benchmarks (extras join when selected, see ``Registry.select``).
