@@ -10,9 +10,12 @@ the dense-ordinal rule and what it means for evolution).
   (the builder writes the wire layout into its segments), so building is inside the timed encode;
   timing ``to_bytes`` of a ready builder alone would time a memcpy.
 - ``decode(data)``: ``Root.from_bytes(data)`` / ``from_bytes_packed(data)`` and ``to_dict()`` on
-  the reader, which reads every field into Python objects (pycapnp's C++/Cython walk), then the
-  generated conversion to the model value (names, enums, map entries, unions). The result is the
-  model value, so ``from_native`` is the identity: decode is bytes -> the typed model value.
+  the reader, which reads every field into Python objects (pycapnp's Cython walk of the C++
+  reader): the native form, the same dict shape ``encode`` takes (so an intermediary can forward
+  it). pycapnp's ``to_dict`` raises on an enumerant its schema does not know (a newer writer's
+  symbol); then a walk of our own reads the raw enumerant number instead.
+- ``from_native(native)``: the generated conversion to the model value (names, enum symbols, map
+  entries, unions); reported apart from decode, as for every codec.
 - ``make_access(paths)``: opens the bytes (``from_bytes`` / ``from_bytes_packed``) and reads only
   the fields at ``paths`` in place; the zero-copy read Cap'n Proto is built for (packed must
   unpack first, so it cannot be zero-copy).
@@ -103,7 +106,9 @@ class _Conv:
         s = self.enum_from.get(t.name)
         if s is None:
             names = self.cs.enum_names[t.name]
-            s = self.enum_from[t.name] = _Symbols(t, {cname: sym for sym, cname in names.items()})
+            by_name: dict[Any, str] = {cname: sym for sym, cname in names.items()}
+            by_name.update(self.cs.enum_symbols[t.name])  # raw enumerant numbers (our own walk)
+            s = self.enum_from[t.name] = _Symbols(t, by_name)
             self.enum_raw[t.name] = _Symbols(t, dict(self.cs.enum_symbols[t.name]))
         return s
 
@@ -171,16 +176,39 @@ class _Conv:
 
     # --- in-place reads for make_access -----------------------------------------------------
     def plain(self, t: Type, x: Any) -> Any:
-        """A pycapnp reader value of type ``t`` in to_dict() form."""
+        """A pycapnp reader value of type ``t`` in to_dict() form, enums as raw enumerant numbers."""
         if isinstance(t, Record):
-            return x.to_dict()
+            return self.walker(t)(x)
         if isinstance(t, EnumType):
-            return self.enum_raw[t.name][x.raw]
+            return x.raw
         if isinstance(t, ListType):
             return [self.plain(t.items, e) for e in x]
         if isinstance(t, MapType):
-            return [e.to_dict() for e in x]
+            vt = t.values
+            if cs_mod._scalar_kind(vt):
+                return [{"key": e.key, "value": self.plain(vt, e.value)} for e in x]
+            return [{"key": e.key, "value": self.plain(vt, e.value)} if e._has("value") else {"key": e.key}
+                    for e in x]
         return x
+
+    def walker(self, rec: Record) -> Callable[[Any], dict]:
+        """Read a struct reader field by field (the fallback of ``to_dict``, and access)."""
+        infos = self.cs.fields[rec.name]
+        plain = self.plain
+
+        def walk(r: Any) -> dict:
+            out: dict[str, Any] = {}
+            for i in infos:
+                if i.union:
+                    g = getattr(r, i.cname)
+                    out[i.cname] = {"value": plain(i.type, g.value)} if g._which_str() == "value" else {"none": None}
+                elif cs_mod._scalar_kind(i.type):
+                    out[i.cname] = plain(i.type, getattr(r, i.cname))
+                elif r._has(i.cname):
+                    out[i.cname] = plain(i.type, getattr(r, i.cname))
+            return out
+
+        return walk
 
     def getter(self, root: Record, path: tuple[str, ...]) -> Callable[[Any], Any]:
         steps: list[tuple[str, bool]] = []  # (cname, may be null)
@@ -253,7 +281,8 @@ class CapnpPrepared:
         self._rconv = rconv = wconv if reader is writer else _Conv(reader)
         self.to_native = wconv.to_record(writer.record)
         wroot, rroot = writer.root, reader.root
-        frm = rconv.from_record(reader.record)
+        self.from_native = rconv.from_record(reader.record)
+        walk = rconv.walker(reader.record)
         if packed:
             def encode(native: dict) -> bytes:
                 return wroot.new_message(**native).to_bytes_packed()
@@ -261,7 +290,11 @@ class CapnpPrepared:
             open_packed = rroot.from_bytes_packed
 
             def decode(data: bytes) -> Any:
-                return frm(open_packed(data).to_dict())
+                r = open_packed(data)
+                try:
+                    return r.to_dict()
+                except RuntimeError:  # an enumerant this schema does not know: read raw numbers
+                    return walk(r)
         else:
             def encode(native: dict) -> bytes:
                 return wroot.new_message(**native).to_bytes()
@@ -270,12 +303,11 @@ class CapnpPrepared:
 
             def decode(data: bytes) -> Any:
                 with open_bytes(data) as r:
-                    return frm(r.to_dict())
+                    try:
+                        return r.to_dict()
+                    except RuntimeError:  # an enumerant this schema does not know: read raw numbers
+                        return walk(r)
         self.encode, self.decode = encode, decode
-
-    @staticmethod
-    def from_native(native: Any) -> Any:
-        return native
 
     def make_access(self, paths: Sequence[tuple[str, ...]]) -> Callable[[bytes], list]:
         """A function that opens the bytes and returns the model values at ``paths``."""
@@ -314,8 +346,8 @@ class _CapnpCodec(Codec):
             "safe change; removing a field or adding a lower id shifts the layout of later fields",
             "optional scalars/enums: union { none; value }; optional Text/Data/List/struct: null pointer",
             "enums: @0 = unspecified, model number n = @n; unknown enumerants read as the enum's default, else an error",
-            "encode builds the message (Cap'n Proto's builder is the serialiser); decode = open + to_dict() + "
-            "model conversion (every field materialised); access reads only the asked fields in place",
+            "encode builds the message (Cap'n Proto's builder is the serialiser); decode = open + to_dict() "
+            "(every field materialised), conversion to the model apart; access reads only the asked fields in place",
         ),
     )
 

@@ -289,6 +289,8 @@ class _Layout:
 
         def read(buf: Any, pos: int) -> dict:
             vt = pos - _I32(buf, pos)[0]
+            if vt < 0:  # unpack_from would count a negative offset from the end
+                raise CorruptBuffer(f"the vtable of the table at {pos} lies before the start of the buffer")
             vtsize = _U16(buf, vt)[0]
             out = {}
             for name, voff, r, absent in specs:
