@@ -67,7 +67,7 @@ _PIP_MODULE = {"protobuf": "google.protobuf", "pymongo": "bson", "pycapnp": "cap
 SELECTORS = {
     "all": "every usable built-in codec and every plugin",
     "core": "the core built-ins (the default without plugins)",
-    "extras": "the extra built-ins (msgpack, cbor, bson, msgspec, json/stdlib, protobuf/python)",
+    "extras": "the extra built-ins (msgpack, cbor, bson, msgspec, json/stdlib, protobuf/python, capnp, flatbuffers)",
     "plugins": "every plugin codec",
 }
 
