@@ -1,0 +1,374 @@
+"""The zero-copy formats: Cap'n Proto (pycapnp, packed and unpacked) and FlatBuffers (official runtime).
+
+- Wire proofs. Cap'n Proto: the packed codec's bytes, unpacked by an implementation of the
+  packing rules written here from the spec, are byte for byte the unpacked codec's bytes, and each
+  codec's reader reads the other's bytes after (un)packing. FlatBuffers: ``flatc`` (the
+  FlatBuffers compiler, C++) with the ``.fbs`` that ``msgbench encode --schema-out`` exports reads
+  our bytes (``flatc --json``) to the payload, and bytes that ``flatc -b`` writes from the payload's
+  JSON decode to the payload.
+- The access hook: ``prepared.make_access(paths)`` reads the values at explicit paths of
+  completed_trip (scalars, enum, timestamp, bytes, nested fields, set and unset optionals, whole
+  sub-records/lists/maps) equal to the payload's; FlatBuffers' access reads in place, so it still
+  answers when bytes it does not touch are corrupt (while the full decode fails).
+- Mapping details that decide evolution: Cap'n Proto's dense ordinals in field-id order, enum
+  numbers kept as enumerant ordinals; FlatBuffers' slot = field id - 1 with deprecated placeholders.
+- The evolution matrix for these codecs shows what the formats really do (a removed field shifts
+  Cap'n Proto's layout; FlatBuffers skips a removed slot).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.cli import main
+from formats.api import UnsupportedSchema
+from formats.registry import build_registry
+from payloads.catalog import find_payloads
+from payloads.model import EnumType, Field, ListType, MapType, Primitive, Record, differences, normalize
+
+pytest.importorskip("capnp")
+pytest.importorskip("flatbuffers")
+
+PAYLOADS = ["trip_request", "completed_trip", "rider_notifications", "gps_track"]
+CODECS = ["capnp/unpacked", "capnp/packed", "flatbuffers/python"]
+
+
+@pytest.fixture(autouse=True)
+def _no_plugins(monkeypatch):
+    monkeypatch.setenv("MSGBENCH_NO_PLUGINS", "1")
+
+
+def _codec(name: str):
+    return build_registry(False).codec(name)
+
+
+def _payload(name: str):
+    p = find_payloads([name])[0]
+    return p.schema, normalize(p.schema, p.value)
+
+
+def _encode_cli(capsys, tmp_path: Path, payload: str, codec: str) -> tuple[bytes, Path]:
+    """``msgbench encode PAYLOAD --codec CODEC --schema-out DIR``: the bytes and the schema file."""
+    out = tmp_path / f"{payload}.{codec.replace('/', '_')}.bin"
+    rc = main(["encode", payload, "--codec", codec, "-o", str(out), "--schema-out", str(tmp_path / "schemas")])
+    assert rc == 0, capsys.readouterr().err
+    side = json.loads(Path(str(out) + ".msgbench.json").read_text())
+    return out.read_bytes(), Path(side["schema"])
+
+
+# ------------------------------------------------------------------------------------------------
+# Cap'n Proto packing, from the spec (capnproto.org/encoding.html#packing), independent of pycapnp.
+
+
+def capnp_unpack(data: bytes) -> bytes:
+    out, i = bytearray(), 0
+    while i < len(data):
+        tag = data[i]
+        i += 1
+        word = bytearray(8)
+        for bit in range(8):
+            if tag & (1 << bit):
+                word[bit] = data[i]
+                i += 1
+        out += word
+        if tag == 0x00:
+            out += bytes(8 * data[i])
+            i += 1
+        elif tag == 0xFF:
+            n = data[i]
+            i += 1
+            out += data[i:i + 8 * n]
+            i += 8 * n
+    return bytes(out)
+
+
+def capnp_pack(data: bytes) -> bytes:
+    """A valid (not necessarily the C++ packer's byte-identical) packing of ``data``."""
+    assert len(data) % 8 == 0
+    words = [data[i:i + 8] for i in range(0, len(data), 8)]
+    out, k = bytearray(), 0
+    while k < len(words):
+        w = words[k]
+        tag = sum(1 << b for b in range(8) if w[b])
+        out.append(tag)
+        out += bytes(x for x in w if x)
+        k += 1
+        if tag == 0x00:
+            n = 0
+            while k < len(words) and n < 255 and not any(words[k]):
+                n, k = n + 1, k + 1
+            out.append(n)
+        elif tag == 0xFF:
+            out.append(0)  # no verbatim run: each following word gets its own tag
+    return bytes(out)
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_capnp_packed_and_unpacked_are_one_message_and_read_each_other(payload: str) -> None:
+    schema, value = _payload(payload)
+    unpacked = _codec("capnp/unpacked").prepare(schema)
+    packed = _codec("capnp/packed").prepare(schema)
+    ub = unpacked.encode(unpacked.to_native(value))
+    pb = packed.encode(packed.to_native(value))
+    assert len(pb) < len(ub)
+    assert capnp_unpack(pb) == ub  # the packed codec's bytes are the unpacked codec's message, packed
+    assert differences(value, unpacked.from_native(unpacked.decode(capnp_unpack(pb)))) == []
+    assert differences(value, packed.from_native(packed.decode(capnp_pack(ub)))) == []
+
+
+def test_capnp_schema_mapping_dense_ordinals_unions_and_enum_numbers(capsys, tmp_path) -> None:
+    _, path = _encode_cli(capsys, tmp_path, "trip_request", "capnp/unpacked")
+    text = path.read_text()
+    assert path.suffix == ".capnp" and text.startswith("@0x")
+    # TripRequest leaves id 9 free: ordinals stay dense, wheelchair_accessible (id 10) gets @8
+    assert "wheelchairAccessible @8 :Bool;  # model field wheelchair_accessible (id 10)" in text
+    assert "promoCode @7 :Text;  # model field promo_code (id 8), optional (null pointer = None)" in text
+    assert "  unspecified @0;" in text and "  economy @1;" in text
+    # explicit, sparse enum numbers keep their numbers as ordinals, gaps are placeholders
+    from formats import capnp_schema
+
+    e = EnumType("Sparse", ("A", "B"), numbers=(2, 5))
+    rec = Record("HasSparse", (Field("s", e, 1), Field("n", Primitive("int32"), 3, optional=True)))
+    t = capnp_schema.describe(rec).text
+    assert "  a @2;" in t and "  b @5;" in t and "reserved1 @1;" in t and "reserved4 @4;" in t
+    assert "n :union {" in t and "none @1 :Void;" in t and "value @2 :Int32;" in t
+    prepared = _codec("capnp/packed").prepare(rec)
+    for v in ({"s": "B", "n": None}, {"s": "A", "n": 0}, {"s": "B", "n": -7}):
+        assert prepared.from_native(prepared.decode(prepared.encode(prepared.to_native(v)))) == v
+
+
+# ------------------------------------------------------------------------------------------------
+# FlatBuffers: flatc reads our bytes and writes bytes we read.
+
+
+def _flatc() -> str:
+    exe = shutil.which("flatc")
+    if exe is None:
+        pytest.skip("flatc not found (apt-get install flatbuffers-compiler)")
+    return exe
+
+
+def to_flatc_json(t: Any, v: Any) -> Any:
+    """The payload value as flatc's JSON for the exported .fbs (enums by name, bytes as ubyte
+    arrays, maps as entry tables, list/map/bytes elements of a list in one-field wrapper tables)."""
+    if v is None:
+        return None
+    if isinstance(t, Record):
+        return {f.name: to_flatc_json(f.type, v[f.name]) for f in t.fields if v[f.name] is not None}
+    if isinstance(t, ListType):
+        items = [to_flatc_json(t.items, x) for x in v]
+        if isinstance(t.items, (ListType, MapType)):
+            return [{"items" if isinstance(t.items, ListType) else "entries": x} for x in items]
+        if isinstance(t.items, Primitive) and t.items.kind == "bytes":
+            return [{"data": x} for x in items]
+        return items
+    if isinstance(t, MapType):
+        return [{"key": k, "value": to_flatc_json(t.values, x)} for k, x in v.items()]
+    if isinstance(t, Primitive) and t.kind == "bytes":
+        return list(v)
+    if isinstance(t, Primitive) and t.kind in ("float32", "float64"):
+        return float(v)
+    return v
+
+
+def _close(expected: Any, actual: Any, path: str = "") -> list[str]:
+    """Differences, floats compared to flatc's printing precision."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        out = [f"{path}.{k}: missing" for k in expected if k not in actual]
+        out += [f"{path}.{k}: unexpected {actual[k]!r}" for k in actual if k not in expected]
+        for k in expected.keys() & actual.keys():
+            out += _close(expected[k], actual[k], f"{path}.{k}")
+        return out
+    if isinstance(expected, list) and isinstance(actual, list):
+        if len(expected) != len(actual):
+            return [f"{path}: {len(expected)} items, got {len(actual)}"]
+        return [d for i, (e, a) in enumerate(zip(expected, actual, strict=True)) for d in _close(e, a, f"{path}[{i}]")]
+    if isinstance(expected, float) and isinstance(actual, (int, float)) and not isinstance(actual, bool):
+        ok = math.isclose(expected, actual, rel_tol=1e-6, abs_tol=1e-9)
+        return [] if ok else [f"{path}: {expected!r} != {actual!r}"]
+    return [] if expected == actual and type(expected) is type(actual) else [f"{path}: {expected!r} != {actual!r}"]
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_flatc_reads_our_flatbuffers(capsys, tmp_path, payload: str) -> None:
+    flatc = _flatc()
+    data, fbs_path = _encode_cli(capsys, tmp_path, payload, "flatbuffers/python")
+    assert fbs_path.suffix == ".fbs"
+    binf = tmp_path / "msg.bin"
+    binf.write_bytes(data)
+    proc = subprocess.run([flatc, "--json", "--strict-json", "--raw-binary", "-o", str(tmp_path), str(fbs_path),
+                           "--", str(binf)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    got = json.loads((tmp_path / "msg.json").read_text())
+    schema, value = _payload(payload)
+    expected = to_flatc_json(schema, value)
+    # flatc leaves out a scalar equal to its default, as our writer does: fill those in from the schema
+    _fill_defaults(schema, expected, got)
+    assert _close(expected, got) == []
+
+
+def _fill_defaults(t: Any, expected: Any, got: Any) -> None:
+    if isinstance(t, Record) and isinstance(expected, dict) and isinstance(got, dict):
+        for f in t.fields:
+            if f.name in expected and f.name not in got and not f.optional:
+                if isinstance(f.type, Primitive) and f.type.kind not in ("string", "bytes"):
+                    got[f.name] = type(expected[f.name])(f.default or 0)
+            elif f.name in expected and f.name in got:
+                _fill_defaults(f.type, expected[f.name], got[f.name])
+    elif isinstance(t, ListType) and isinstance(expected, list) and isinstance(got, list):
+        for e, g in zip(expected, got, strict=False):
+            _fill_defaults(t.items, e, g)
+    elif isinstance(t, MapType) and isinstance(expected, list) and isinstance(got, list):
+        for e, g in zip(expected, got, strict=False):
+            _fill_defaults(t.values, e.get("value"), g.get("value"))
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_we_read_flatbuffers_written_by_flatc(capsys, tmp_path, payload: str) -> None:
+    flatc = _flatc()
+    _, fbs_path = _encode_cli(capsys, tmp_path, payload, "flatbuffers/python")
+    schema, value = _payload(payload)
+    (tmp_path / "msg.json").write_text(json.dumps(to_flatc_json(schema, value)))
+    proc = subprocess.run([flatc, "-b", "-o", str(tmp_path), str(fbs_path), str(tmp_path / "msg.json")],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    theirs = (tmp_path / "msg.bin").read_bytes()
+    f = tmp_path / "theirs.bin"
+    f.write_bytes(theirs)
+    rc = main(["decode", "--codec", "flatbuffers/python", "--payload", payload, "--check", str(f)])
+    cap = capsys.readouterr()
+    assert rc == 0, cap.err
+    assert "equals payload" in cap.err
+
+
+def test_flatbuffers_schema_slots_follow_field_ids(capsys, tmp_path) -> None:
+    _, path = _encode_cli(capsys, tmp_path, "trip_request", "flatbuffers/python")
+    text = path.read_text()
+    assert "reserved_id_8: bool (id: 8, deprecated);" in text  # id 9 is free in TripRequest
+    assert "wheelchair_accessible: bool (id: 9);" in text
+    assert "promo_code: string (id: 7);" in text
+    assert "root_type TripRequest;" in text
+    assert "RideType_UNSPECIFIED = 0," in text and "ECONOMY = 1," in text
+
+
+# ------------------------------------------------------------------------------------------------
+# The access hook
+
+
+ACCESS_PATHS = [
+    ("trip_id",),
+    ("status",),
+    ("started_at",),
+    ("distance_m",),
+    ("driver", "vehicle", "plate"),
+    ("driver", "rating"),
+    ("driver", "phone_masked"),  # optional, unset
+    ("fare", "tip_cents"),  # optional, set
+    ("promo_code",),  # optional, unset
+    ("rider_rating_of_driver",),
+    ("receipt_signature",),
+    ("pickup",),  # a whole sub-record
+    ("route",),  # a list of records
+    ("tags",),  # a map
+    ("fare", "line_items"),
+]
+
+
+def _at(value: Any, path: tuple[str, ...]) -> Any:
+    for name in path:
+        value = None if value is None else value[name]
+    return value
+
+
+@pytest.mark.parametrize("codec", CODECS)
+def test_access_reads_the_values_at_explicit_paths(codec: str) -> None:
+    schema, value = _payload("completed_trip")
+    prepared = _codec(codec).prepare(schema)
+    data = prepared.encode(prepared.to_native(value))
+    access = prepared.make_access(ACCESS_PATHS)
+    got = access(data)
+    assert isinstance(got, list) and len(got) == len(ACCESS_PATHS)
+    for path, g in zip(ACCESS_PATHS, got, strict=True):
+        assert differences(_at(value, path), g) == [], path
+    assert _at(value, ("promo_code",)) is None and _at(value, ("fare", "tip_cents")) is not None
+    assert isinstance(got[ACCESS_PATHS.index(("receipt_signature",))], bytes)
+    assert got[ACCESS_PATHS.index(("status",))] == "COMPLETED"
+    assert access(data) == got  # the returned function is reusable
+
+
+@pytest.mark.parametrize("codec", CODECS)
+def test_access_rejects_bad_paths_when_made(codec: str) -> None:
+    schema, _ = _payload("completed_trip")
+    prepared = _codec(codec).prepare(schema)
+    with pytest.raises(UnsupportedSchema, match="no field"):
+        prepared.make_access([("driver", "nope")])
+    with pytest.raises(UnsupportedSchema, match="nested records only"):
+        prepared.make_access([("trip_id", "x")])
+
+
+def test_flatbuffers_access_reads_in_place_without_touching_the_rest() -> None:
+    """Corrupt the bytes of the route (a length points past the end): the full decode fails,
+    access to fields elsewhere still answers: it never walks the route."""
+    schema, value = _payload("completed_trip")
+    prepared = _codec("flatbuffers/python").prepare(schema)
+    data = bytearray(prepared.encode(value))
+    from formats.flatbuffers_runtime import _U16, _U32
+
+    root = _U32(data, 0)[0]
+    vt = root - int.from_bytes(data[root:root + 4], "little", signed=True)
+    field_off = _U16(data, vt + 4 + 2 * 11)[0]  # route: id 12 -> slot 11
+    vec = root + field_off + _U32(data, root + field_off)[0]
+    data[vec:vec + 4] = (10**9).to_bytes(4, "little")  # the route claims a billion points
+    with pytest.raises(Exception, match="past the end"):
+        prepared.decode(bytes(data))
+    access = prepared.make_access([("trip_id",), ("driver", "vehicle", "plate"), ("fare", "total_cents")])
+    assert access(bytes(data)) == [value["trip_id"], value["driver"]["vehicle"]["plate"], value["fare"]["total_cents"]]
+
+
+# ------------------------------------------------------------------------------------------------
+# Evolution: what the formats really do
+
+
+@pytest.fixture(scope="module")
+def matrix() -> dict:
+    from bench import evolution as ev
+    from payloads import evolution as sc
+
+    codecs = [build_registry(False).codec(n) for n in CODECS]
+    wanted = {"remove-required", "add-required", "enum-add-symbol", "change-field-id", "rename-field"}
+    scenarios = [s for s in sc.SCENARIOS if s.id in wanted]
+    assert {s.id for s in scenarios} == wanted
+    return ev.run_matrix(codecs, scenarios, plugins=False)
+
+
+def _cell(matrix: dict, scenario: str, codec: str, direction: str) -> dict:
+    found = [c for c in matrix["cells"] if (c["scenario"], c["codec"], c["direction"]) == (scenario, codec, direction)]
+    assert len(found) == 1, (scenario, codec, direction)
+    return found[0]
+
+
+@pytest.mark.parametrize("codec", ["capnp/unpacked", "capnp/packed"])
+def test_capnp_removed_field_shifts_the_layout(matrix: dict, codec: str) -> None:
+    # dense ordinals: without the removed field, later fields take its place, read as wrong values
+    cell = _cell(matrix, "remove-required", codec, "backward")
+    assert cell["outcome"] == "corrupted" and not cell["ideal"], cell
+    assert _cell(matrix, "change-field-id", codec, "backward")["outcome"] == "ok"  # ids are not on the wire
+    # an enumerant the old reader does not know reads as the enum's default, and an old
+    # intermediary forwards its raw number
+    assert _cell(matrix, "enum-add-symbol", codec, "forward")["outcome"] == "defaulted"
+    assert _cell(matrix, "enum-add-symbol", codec, "roundtrip")["outcome"] == "preserved-unknown"
+
+
+def test_flatbuffers_skips_removed_slots_and_matches_by_id(matrix: dict) -> None:
+    codec = "flatbuffers/python"
+    assert _cell(matrix, "remove-required", codec, "backward")["outcome"] == "dropped"
+    assert _cell(matrix, "add-required", codec, "forward")["outcome"] == "dropped"
+    assert _cell(matrix, "rename-field", codec, "backward")["outcome"] == "ok"
+    assert _cell(matrix, "change-field-id", codec, "backward")["outcome"] == "corrupted"
