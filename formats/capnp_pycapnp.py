@@ -2,23 +2,22 @@
 schema generated from the common model at runtime (see :mod:`formats.capnp_schema` for the mapping,
 the dense-ordinal rule and what it means for evolution).
 
-- ``to_native(value)``: the model value reshaped into the dict pycapnp's builder takes (camelCase
-  names, enum symbols -> enumerant names, maps -> lists of ``{key, value}`` entries, optional
-  scalars -> ``{"none": None}`` / ``{"value": x}``, ``None`` pointers left out). Cheap; no bytes.
-- ``encode(native)``: ``Root.new_message(**native).to_bytes()`` (unpacked) or
-  ``.to_bytes_packed()`` (packed). In Cap'n Proto building the message *is* the serialisation
-  (the builder writes the wire layout into its segments), so building is inside the timed encode;
-  timing ``to_bytes`` of a ready builder alone would time a memcpy.
-- ``decode(data)``: ``Root.from_bytes(data)`` / ``from_bytes_packed(data)`` and ``to_dict()`` on
-  the reader, which reads every field into Python objects (pycapnp's Cython walk of the C++
-  reader): the native form, the same dict shape ``encode`` takes (so an intermediary can forward
-  it). pycapnp's ``to_dict`` raises on an enumerant its schema does not know (a newer writer's
-  symbol); then a walk of our own reads the raw enumerant number instead.
-- ``from_native(native)``: the generated conversion to the model value (names, enum symbols, map
-  entries, unions); reported apart from decode, as for every codec.
+- Native form: the plain model value (``to_native``/``from_native`` are the identity). pycapnp's
+  own object model is the builder/reader over the message's bytes, so there is no separate
+  "message object" to build outside the timed region: building the message *is* the
+  serialisation in Cap'n Proto.
+- ``encode(value)``: ``Root.new_message()`` filled field by field by writers generated per
+  schema at ``prepare`` (``_set_by_field``/``_init_by_field`` with the schema's field objects, the
+  fastest calls pycapnp offers: a name lookup through ``getattr`` costs ~7x more), then
+  ``to_bytes()`` (unpacked) or ``to_bytes_packed()`` (packed).
+- ``decode(data)``: ``Root.from_bytes(data)`` / ``from_bytes_packed(data)`` and a generated walk
+  reading every field (``_get_by_field``) into the model value: fully materialised. (pycapnp's
+  ``to_dict()`` was measured ~1.3x slower than this walk and still needs the conversion to the
+  model; it also raises on an enumerant its schema does not know, where the walk reads the raw
+  number and maps it like every other codec.)
 - ``make_access(paths)``: opens the bytes (``from_bytes`` / ``from_bytes_packed``) and reads only
-  the fields at ``paths`` in place; the zero-copy read Cap'n Proto is built for (packed must
-  unpack first, so it cannot be zero-copy).
+  the fields at ``paths`` in place: the zero-copy read Cap'n Proto is built for (packed must
+  unpack the whole message first, so it cannot be zero-copy).
 
 The packed encoding compresses runs of zero bytes (Cap'n Proto's own, cheap, "packing"); both
 are the same message, and each reads the other's after (un)packing (tests/test_zero_copy.py).
@@ -37,7 +36,7 @@ _EMPTY = {"string": "", "bytes": b""}
 
 
 class _Symbols(dict):
-    """capnp enumerant name (or raw ordinal) -> model symbol; unknown -> the enum's default or error."""
+    """Raw enumerant number -> model symbol; unknown -> the enum's default or an error."""
 
     def __init__(self, enum: EnumType, mapping: dict[Any, str]):
         super().__init__(mapping)
@@ -50,226 +49,221 @@ class _Symbols(dict):
                              "(unset, a placeholder or a newer writer's symbol) and the enum has no default")
 
 
+def _scalar(t: Type) -> bool:
+    return cs_mod._scalar_kind(t)
+
+
 class _Conv:
-    """Per-schema converters between the model value and pycapnp's dicts, built once at prepare."""
+    """Per-schema writers (model value -> builder) and readers (reader -> model value), built once."""
 
     def __init__(self, cs: cs_mod.CapnpSchema):
         self.cs = cs
-        self.to_cache: dict[str, Any] = {}
-        self.from_cache: dict[str, Any] = {}
-        self.enum_from: dict[str, _Symbols] = {}
-        self.enum_raw: dict[str, _Symbols] = {}
+        self.writers: dict[str, Any] = {}
+        self.readers: dict[str, Any] = {}
+        self.syms: dict[str, _Symbols] = {}
         self.fields = {name: {i.name: i for i in infos} for name, infos in cs.fields.items()}
+        self.entry_structs = {tn: getattr(cs.module, en) for tn, en in cs.entry_names.items()}
 
-    # --- model -> builder dict --------------------------------------------------------------
-    def to(self, t: Type) -> Callable[[Any], Any] | None:
-        if isinstance(t, Primitive):
-            return None
-        if isinstance(t, EnumType):
-            return self.cs.enum_names[t.name].__getitem__
-        if isinstance(t, ListType):
-            c = self.to(t.items)
-            return None if c is None else (lambda v: [c(e) for e in v])
-        if isinstance(t, MapType):
-            c = self.to(t.values)
-            if c is None:
-                return lambda v: [{"key": k, "value": e} for k, e in v.items()]
-            return lambda v: [{"key": k, "value": c(e)} for k, e in v.items()]
-        return self.to_record(t)
+    def struct_schema(self, rec: Record) -> Any:
+        return self.cs.structs[rec.name].schema
 
-    def to_record(self, rec: Record) -> Callable[[Any], Any]:
-        hit = self.to_cache.get(rec.name)
-        if hit is not None:
-            return hit
-        specs: list[tuple[str, str, Any, bool]] = []
-
-        def conv(v: dict) -> dict:
-            out = {}
-            for name, cname, c, union in specs:
-                x = v.get(name)
-                if x is None:
-                    if union:
-                        out[cname] = {"none": None}
-                    continue  # null pointer
-                if c is not None:
-                    x = c(x)
-                out[cname] = {"value": x} if union else x
-            return out
-
-        self.to_cache[rec.name] = conv
-        for i in self.cs.fields[rec.name]:
-            specs.append((i.name, i.cname, self.to(i.type), i.union))
-        return conv
-
-    # --- reader.to_dict() -> model ----------------------------------------------------------
     def symbols(self, t: EnumType) -> _Symbols:
-        s = self.enum_from.get(t.name)
+        s = self.syms.get(t.name)
         if s is None:
-            names = self.cs.enum_names[t.name]
-            by_name: dict[Any, str] = {cname: sym for sym, cname in names.items()}
-            by_name.update(self.cs.enum_symbols[t.name])  # raw enumerant numbers (our own walk)
-            s = self.enum_from[t.name] = _Symbols(t, by_name)
-            self.enum_raw[t.name] = _Symbols(t, dict(self.cs.enum_symbols[t.name]))
+            s = self.syms[t.name] = _Symbols(t, dict(self.cs.enum_symbols[t.name]))
         return s
 
-    def empty(self, t: Type) -> Any:
-        """What a null (unset) pointer of a non-optional field reads as."""
-        if isinstance(t, Primitive):
-            return _EMPTY[t.kind]
-        if isinstance(t, ListType):
-            return []
-        if isinstance(t, MapType):
-            return {}
-        # an unset struct pointer reads as the struct's defaults: ask pycapnp for them
-        return self.frm(t)(self.cs.structs[t.name].new_message().as_reader().to_dict())
-
-    def frm(self, t: Type) -> Callable[[Any], Any] | None:
+    # --- model -> builder -------------------------------------------------------------------
+    def elem_setter(self, t: Type) -> Callable[[Any, int, Any], None] | None:
+        """How to put one value of type ``t`` into list builder slot ``i`` (None: ``lst[i] = x``)."""
         if isinstance(t, Primitive):
             return None
         if isinstance(t, EnumType):
-            return self.symbols(t).__getitem__
-        if isinstance(t, ListType):
-            c = self.frm(t.items)
-            return None if c is None else (lambda v: [c(e) for e in v])
-        if isinstance(t, MapType):
-            c = self.frm(t.values)
-            empty = None if cs_mod._scalar_kind(t.values) else self.empty(t.values)
-            if c is None:
-                return lambda v: {e.get("key", ""): e.get("value", empty) for e in v}
-            return lambda v: {e.get("key", ""): c(e["value"]) if "value" in e else empty for e in v}
-        return self.from_record(t)
+            names = self.cs.enum_names[t.name]  # a list element takes the enumerant's name, not its number
 
-    def from_record(self, rec: Record) -> Callable[[Any], Any]:
-        hit = self.from_cache.get(rec.name)
+            def enum_elem(lst: Any, i: int, x: Any) -> None:
+                lst[i] = names[x]
+
+            return enum_elem
+        if isinstance(t, Record):
+            w = self.record_writer(t)
+            return lambda lst, i, x: w(lst[i], x)
+        if isinstance(t, MapType):
+            fill = self.entries_filler(t)
+            return lambda lst, i, x: fill(lst.init(i, len(x)), x)
+        fill = self.list_filler(t)  # type: ignore[arg-type]
+        return lambda lst, i, x: fill(lst.init(i, len(x)), x)
+
+    def list_filler(self, t: ListType) -> Callable[[Any, list], None]:
+        put = self.elem_setter(t.items)
+
+        def fill(lst: Any, v: list) -> None:
+            if put is None:
+                for i, x in enumerate(v):
+                    lst[i] = x
+            else:
+                for i, x in enumerate(v):
+                    put(lst, i, x)
+
+        return fill
+
+    def entries_filler(self, t: MapType) -> Callable[[Any, dict], None]:
+        ef = self.entry_structs[t.values.type_name].schema.fields
+        kf, vf = ef["key"], ef["value"]
+        set_value = self.field_setter(vf, t.values)
+
+        def fill(lst: Any, v: dict) -> None:
+            for i, (k, x) in enumerate(v.items()):
+                e = lst[i]
+                e._set_by_field(kf, k)
+                set_value(e, x)
+
+        return fill
+
+    def field_setter(self, f: Any, t: Type) -> Callable[[Any, Any], None]:
+        """How to set struct field ``f`` (a pycapnp field object) of type ``t`` to a model value."""
+        if isinstance(t, Primitive):
+            return lambda b, x: b._set_by_field(f, x)
+        if isinstance(t, EnumType):
+            ords = self.cs.enum_ordinals[t.name]
+            return lambda b, x: b._set_by_field(f, ords[x])
+        if isinstance(t, Record):
+            w = self.record_writer(t)
+            return lambda b, x: w(b._init_by_field(f), x)
+        if isinstance(t, MapType):
+            fill = self.entries_filler(t)
+            return lambda b, x: fill(b._init_by_field(f, len(x)), x)
+        if isinstance(t.items, Primitive):  # type: ignore[union-attr]
+            return lambda b, x: b._set_by_field(f, x)  # pycapnp copies a list of scalars/text in one call
+        fill = self.list_filler(t)  # type: ignore[arg-type]
+        return lambda b, x: fill(b._init_by_field(f, len(x)), x)
+
+    def record_writer(self, rec: Record) -> Callable[[Any, dict], None]:
+        hit = self.writers.get(rec.name)
         if hit is not None:
             return hit
-        specs: list[tuple[str, str, Any, int, Any]] = []
-        UNION, SCALAR, POINTER = 0, 1, 2
+        specs: list[tuple[str, Any, Any]] = []
 
-        def conv(d: dict) -> dict:
-            out = {}
-            for name, cname, c, mode, empty in specs:
-                if mode == UNION:
-                    u = d[cname]
-                    x = u.get("value", None)
-                    out[name] = None if x is None else (x if c is None else c(x))
-                elif mode == SCALAR:
-                    x = d[cname]
-                    out[name] = x if c is None else c(x)
+        def write(b: Any, v: dict) -> None:
+            for name, setter, group in specs:
+                x = v.get(name)
+                if group is None:
+                    if x is not None:
+                        setter(b, x)
+                elif x is None:
+                    b._get_by_field(group)._set("none", None)
                 else:
-                    x = d.get(cname)
-                    out[name] = empty if x is None else (x if c is None else c(x))
+                    setter(b._get_by_field(group), x)
+
+        self.writers[rec.name] = write
+        fields = self.struct_schema(rec).fields
+        for i in self.cs.fields[rec.name]:
+            f = fields[i.cname]
+            if i.union:
+                vf = f.schema.fields["value"]
+                specs.append((i.name, self.field_setter(vf, i.type), f))
+            else:
+                specs.append((i.name, self.field_setter(f, i.type), None))
+        return write
+
+    # --- reader -> model --------------------------------------------------------------------
+    def value_reader(self, t: Type) -> Callable[[Any], Any] | None:
+        """Converts a pycapnp reader value of type ``t`` to the model value (None: as it is)."""
+        if isinstance(t, Primitive):
+            return None
+        if isinstance(t, EnumType):
+            syms = self.symbols(t)
+            return lambda x: syms[x.raw]
+        if isinstance(t, Record):
+            return self.record_reader(t)
+        if isinstance(t, ListType):
+            c = self.value_reader(t.items)
+            if c is None:
+                return list
+            return lambda v: [c(e) for e in v]
+        ef = self.entry_structs[t.values.type_name].schema.fields
+        kf, vf = ef["key"], ef["value"]
+        c = self.value_reader(t.values)
+        if c is None:
+            return lambda v: {e._get_by_field(kf): e._get_by_field(vf) for e in v}
+        return lambda v: {e._get_by_field(kf): c(e._get_by_field(vf)) for e in v}
+
+    def record_reader(self, rec: Record) -> Callable[[Any], dict]:
+        hit = self.readers.get(rec.name)
+        if hit is not None:
+            return hit
+        specs: list[tuple[str, Any, Any, int, Any]] = []
+        PLAIN, OPTIONAL, UNION = 0, 1, 2
+
+        def read(r: Any) -> dict:
+            out = {}
+            for name, f, c, mode, vf in specs:
+                if mode == PLAIN:  # scalars, and pointers that read as empty when null
+                    x = r._get_by_field(f)
+                elif mode == OPTIONAL:
+                    if not r._has_by_field(f):
+                        out[name] = None
+                        continue
+                    x = r._get_by_field(f)
+                else:
+                    g = r._get_by_field(f)
+                    if g._which_str() != "value":
+                        out[name] = None
+                        continue
+                    x = g._get_by_field(vf)
+                out[name] = x if c is None else c(x)
             return out
 
-        self.from_cache[rec.name] = conv
+        self.readers[rec.name] = read
+        fields = self.struct_schema(rec).fields
         for i in self.cs.fields[rec.name]:
+            f = fields[i.cname]
+            c = self.value_reader(i.type)
             if i.union:
-                specs.append((i.name, i.cname, self.frm(i.type), UNION, None))
-            elif cs_mod._scalar_kind(i.type):
-                specs.append((i.name, i.cname, self.frm(i.type), SCALAR, None))
+                specs.append((i.name, f, c, UNION, f.schema.fields["value"]))
             else:
-                specs.append((i.name, i.cname, self.frm(i.type), POINTER, None if i.optional else _Lazy(self, i.type)))
-        for n, s in enumerate(specs):  # resolve the empty values now that every record converter exists
-            if isinstance(s[4], _Lazy):
-                specs[n] = (*s[:4], s[4].value())
-        return conv
+                specs.append((i.name, f, c, OPTIONAL if i.optional else PLAIN, None))
+        return read
 
     # --- in-place reads for make_access -----------------------------------------------------
-    def plain(self, t: Type, x: Any) -> Any:
-        """A pycapnp reader value of type ``t`` in to_dict() form, enums as raw enumerant numbers."""
-        if isinstance(t, Record):
-            return self.walker(t)(x)
-        if isinstance(t, EnumType):
-            return x.raw
-        if isinstance(t, ListType):
-            return [self.plain(t.items, e) for e in x]
-        if isinstance(t, MapType):
-            vt = t.values
-            if cs_mod._scalar_kind(vt):
-                return [{"key": e.key, "value": self.plain(vt, e.value)} for e in x]
-            return [{"key": e.key, "value": self.plain(vt, e.value)} if e._has("value") else {"key": e.key}
-                    for e in x]
-        return x
-
-    def walker(self, rec: Record) -> Callable[[Any], dict]:
-        """Read a struct reader field by field (the fallback of ``to_dict``, and access)."""
-        infos = self.cs.fields[rec.name]
-        plain = self.plain
-
-        def walk(r: Any) -> dict:
-            out: dict[str, Any] = {}
-            for i in infos:
-                if i.union:
-                    g = getattr(r, i.cname)
-                    out[i.cname] = {"value": plain(i.type, g.value)} if g._which_str() == "value" else {"none": None}
-                elif cs_mod._scalar_kind(i.type):
-                    out[i.cname] = plain(i.type, getattr(r, i.cname))
-                elif r._has(i.cname):
-                    out[i.cname] = plain(i.type, getattr(r, i.cname))
-            return out
-
-        return walk
-
     def getter(self, root: Record, path: tuple[str, ...]) -> Callable[[Any], Any]:
-        steps: list[tuple[str, bool]] = []  # (cname, may be null)
         rec: Type = root
+        steps: list[tuple[Any, bool]] = []
+        info = None
         for n, name in enumerate(path):
             if not isinstance(rec, Record) or rec.get(name) is None:
                 where = ".".join(path[:n]) or root.name
                 raise UnsupportedSchema(f"capnp access: {where} has no field {name!r}")
             info = self.fields[rec.name][name]
+            f = self.struct_schema(rec).fields[info.cname]
             if n < len(path) - 1:
                 if not isinstance(info.type, Record):
                     raise UnsupportedSchema(f"capnp access: {'.'.join(path[: n + 1])} is not a record; paths "
                                             "descend through nested records only")
-                steps.append((info.cname, info.optional))
+                steps.append((f, info.optional))
             rec = info.type
-        t = info.type
-        cname = info.cname
-        final: Callable[[Any], Any] | None = None
-        if isinstance(t, EnumType):
-            self.symbols(t)
-            final = self.enum_raw[t.name].__getitem__
-        elif isinstance(t, (Record, ListType, MapType)):
-            c = self.frm(t) or (lambda x: x)
-            plain = self.plain
-
-            def final(x: Any) -> Any:
-                return c(plain(t, x))
-        final_raw = isinstance(t, EnumType)
-        union, optional, empty = info.union, info.optional, None
-        if not union and not cs_mod._scalar_kind(t) and not optional:
-            empty = self.empty(t)
+        assert info is not None
+        c = self.value_reader(info.type)
+        union, optional = info.union, info.optional and not info.union
+        vf = f.schema.fields["value"] if union else None
 
         def get(r: Any) -> Any:
-            for cn, nullable in steps:
-                if nullable and not r._has(cn):
+            for sf, nullable in steps:
+                if nullable and not r._has_by_field(sf):
                     return None
-                r = getattr(r, cn)
+                r = r._get_by_field(sf)
             if union:
-                g = getattr(r, cname)
+                g = r._get_by_field(f)
                 if g._which_str() != "value":
                     return None
-                x = g.value
-            elif optional and not r._has(cname):
+                x = g._get_by_field(vf)
+            elif optional and not r._has_by_field(f):
                 return None
-            elif empty is not None and not r._has(cname):
-                return empty
             else:
-                x = getattr(r, cname)
-            if final is None:
-                return x
-            return final(x.raw) if final_raw else final(x)
+                x = r._get_by_field(f)
+            return x if c is None else c(x)
 
         return get
-
-
-class _Lazy:
-    def __init__(self, conv: _Conv, t: Type):
-        self.conv, self.t = conv, t
-
-    def value(self) -> Any:
-        return self.conv.empty(self.t)
 
 
 class CapnpPrepared:
@@ -279,35 +273,39 @@ class CapnpPrepared:
         self.writer, self.reader, self.packed = writer, reader, packed
         wconv = _Conv(writer)
         self._rconv = rconv = wconv if reader is writer else _Conv(reader)
-        self.to_native = wconv.to_record(writer.record)
-        wroot, rroot = writer.root, reader.root
-        self.from_native = rconv.from_record(reader.record)
-        walk = rconv.walker(reader.record)
+        write = wconv.record_writer(writer.record)
+        read = rconv.record_reader(reader.record)
+        new_message = writer.root.new_message
         if packed:
-            def encode(native: dict) -> bytes:
-                return wroot.new_message(**native).to_bytes_packed()
+            def encode(value: dict) -> bytes:
+                msg = new_message()
+                write(msg, value)
+                return msg.to_bytes_packed()
 
-            open_packed = rroot.from_bytes_packed
+            open_packed = reader.root.from_bytes_packed
 
             def decode(data: bytes) -> Any:
-                r = open_packed(data)
-                try:
-                    return r.to_dict()
-                except RuntimeError:  # an enumerant this schema does not know: read raw numbers
-                    return walk(r)
+                return read(open_packed(data))
         else:
-            def encode(native: dict) -> bytes:
-                return wroot.new_message(**native).to_bytes()
+            def encode(value: dict) -> bytes:
+                msg = new_message()
+                write(msg, value)
+                return msg.to_bytes()
 
-            open_bytes = rroot.from_bytes
+            open_bytes = reader.root.from_bytes
 
             def decode(data: bytes) -> Any:
                 with open_bytes(data) as r:
-                    try:
-                        return r.to_dict()
-                    except RuntimeError:  # an enumerant this schema does not know: read raw numbers
-                        return walk(r)
+                    return read(r)
         self.encode, self.decode = encode, decode
+
+    @staticmethod
+    def to_native(value: Any) -> Any:
+        return value
+
+    @staticmethod
+    def from_native(native: Any) -> Any:
+        return native
 
     def make_access(self, paths: Sequence[tuple[str, ...]]) -> Callable[[bytes], list]:
         """A function that opens the bytes and returns the model values at ``paths``."""
@@ -346,8 +344,8 @@ class _CapnpCodec(Codec):
             "safe change; removing a field or adding a lower id shifts the layout of later fields",
             "optional scalars/enums: union { none; value }; optional Text/Data/List/struct: null pointer",
             "enums: @0 = unspecified, model number n = @n; unknown enumerants read as the enum's default, else an error",
-            "encode builds the message (Cap'n Proto's builder is the serialiser); decode = open + to_dict() "
-            "(every field materialised), conversion to the model apart; access reads only the asked fields in place",
+            "native form = the model value: encode builds the message (Cap'n Proto's builder is the serialiser); "
+            "decode = open + a walk reading every field into the model value; access reads only the asked fields",
         ),
     )
 
