@@ -349,12 +349,16 @@ class FlatbuffersPrepared:
         self._rl = rl = wl if reader is writer else _Layout(reader)
         root_w = wl.table_writer(writer.record)
         root_r = rl.table_reader(reader.record)
-        Builder = wl.Builder
+        # One Builder reused through Clear(), as FlatBuffers recommends for repeated serialisation:
+        # its buffer keeps the largest size seen, so later messages skip the grow-and-copy steps.
+        # (Not thread-safe: one prepared object per thread.)
+        b = wl.Builder(1024)
+        clear, finish, output = b.Clear, b.Finish, b.Output
 
         def encode(value: dict) -> bytes:
-            b = Builder(1024)
-            b.Finish(root_w(b, value))
-            return bytes(b.Output())
+            clear()
+            finish(root_w(b, value))
+            return bytes(output())
 
         def decode(data: bytes) -> dict:
             return root_r(data, _U32(data, 0)[0])
