@@ -403,3 +403,49 @@ def test_flatbuffers_explicit_enum_numbers_are_the_wire_values() -> None:
         back = prepared.decode(data)
         assert back == v and math.copysign(1.0, back["f"]) == math.copysign(1.0, v["f"])
     assert (5).to_bytes(4, "little") in prepared.encode({"s": "B", "n": None, "f": 0.0})
+
+
+# ------------------------------------------------------------------------------------------------
+# Hostile bytes: declared sizes that would make a reader loop or allocate without end
+
+
+_PT = Record("Pt", (Field("lat", Primitive("float64"), 1), Field("lon", Primitive("float64"), 2)))
+_BOX = Record("Box", (Field("pts", ListType(_PT), 1),))
+
+
+@pytest.mark.parametrize("codec", ["capnp/unpacked", "capnp/packed"])
+def test_capnp_zero_size_element_amplification_is_refused(codec: str) -> None:
+    """A struct list declaring 2**29-1 elements of zero words takes no bytes at all; Cap'n
+    Proto's traversal limit (8 Mi words by default, kept by the codec) refuses it at once."""
+    import struct
+    import time
+
+    unpacked = _codec("capnp/unpacked").prepare(_BOX)
+    b = bytearray(unpacked.encode({"pts": [{"lat": 1.0, "lon": 2.0}]}))
+    # segment table, root struct pointer, list pointer (inline composite), tag word, the element
+    list_ptr = struct.unpack_from("<Q", b, 16)[0]
+    assert list_ptr & 3 == 1 and (list_ptr >> 32) & 7 == 7
+    struct.pack_into("<Q", b, 16, (list_ptr & 0xFFFFFFFF) | (7 << 32))  # 0 words of content
+    struct.pack_into("<Q", b, 24, ((1 << 29) - 1) << 2)  # tag: 2**29-1 elements of 0 data/0 pointer words
+    data = bytes(b) if codec == "capnp/unpacked" else capnp_pack(bytes(b))
+    prepared = _codec(codec).prepare(_BOX)
+    t0 = time.perf_counter()
+    with pytest.raises(Exception, match="traversal limit"):
+        prepared.decode(data)
+    assert time.perf_counter() - t0 < 5
+
+
+def test_flatbuffers_huge_declared_lengths_raise_before_reading() -> None:
+    prepared = _codec("flatbuffers/python").prepare(_BOX)
+    data = bytearray(prepared.encode({"pts": [{"lat": 1.0, "lon": 2.0}] * 3}))
+    from formats.flatbuffers_runtime import _I32, _U16, _U32
+
+    root = _U32(data, 0)[0]
+    vt = root - _I32(data, root)[0]
+    field = root + _U16(data, vt + 4)[0]  # pts: id 1 -> slot 0
+    at = field + _U32(data, field)[0]  # the vector's element count
+    assert _U32(data, at)[0] == 3
+    for huge in (0x7FFFFFFF, 0xFFFFFFFF):
+        data[at:at + 4] = huge.to_bytes(4, "little")
+        with pytest.raises(Exception, match="past the end"):
+            prepared.decode(bytes(data))
