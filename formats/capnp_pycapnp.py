@@ -336,7 +336,8 @@ class _CapnpCodec(Codec):
         binary=True,
         needs_schema=True,
         types=ALL_TYPE_KINDS,
-        evolution_modes=("tagged",),
+        # Cap'n Proto matches fields by ordinal, and the ordinal fixes the field's place in the layout
+        evolution_modes=("ordinal",),
         deterministic=True,
         notes=(
             "schema generated from the model at runtime and loaded with pycapnp (no capnp compiler)",
