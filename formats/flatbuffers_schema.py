@@ -216,13 +216,14 @@ def _text(fs: FbsSchema, named: list[Any], order: list[Record]) -> str:
         lines.append(f"table {fs.type_names[rec.name]} {{")
         used: set[str] = set()
         by_slot = {f.id - 1: f for f in rec.fields}
+        for f in rec.fields:  # model names first: a placeholder never takes a model field's name
+            fs.field_names[(rec.name, f.name)] = _unique(_ident(f.name), used)
         for slot in range(max(by_slot) + 1 if by_slot else 0):
             f = by_slot.get(slot)
             if f is None:
-                lines.append(f"  reserved_id_{slot}: bool (id: {slot}, deprecated);")
+                lines.append(f"  {_unique(f'reserved_id_{slot}', used)}: bool (id: {slot}, deprecated);")
                 continue
-            fname = _unique(_ident(f.name), used)
-            fs.field_names[(rec.name, f.name)] = fname
+            fname = fs.field_names[(rec.name, f.name)]
             dflt = ""
             if is_scalar(f.type):
                 if f.optional:

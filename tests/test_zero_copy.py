@@ -155,22 +155,25 @@ def _flatc() -> str:
     return exe
 
 
-def to_flatc_json(t: Any, v: Any) -> Any:
+def to_flatc_json(t: Any, v: Any, names: dict | None = None) -> Any:
     """The payload value as flatc's JSON for the exported .fbs (enums by name, bytes as ubyte
-    arrays, maps as entry tables, list/map/bytes elements of a list in one-field wrapper tables)."""
+    arrays, maps as entry tables, list/map/bytes elements of a list in one-field wrapper tables;
+    ``names``: the .fbs field names where they differ from the model's, FbsSchema.field_names)."""
+    names = names or {}
     if v is None:
         return None
     if isinstance(t, Record):
-        return {f.name: to_flatc_json(f.type, v[f.name]) for f in t.fields if v[f.name] is not None}
+        return {names.get((t.name, f.name), f.name): to_flatc_json(f.type, v[f.name], names)
+                for f in t.fields if v[f.name] is not None}
     if isinstance(t, ListType):
-        items = [to_flatc_json(t.items, x) for x in v]
+        items = [to_flatc_json(t.items, x, names) for x in v]
         if isinstance(t.items, (ListType, MapType)):
             return [{"items" if isinstance(t.items, ListType) else "entries": x} for x in items]
         if isinstance(t.items, Primitive) and t.items.kind == "bytes":
             return [{"data": x} for x in items]
         return items
     if isinstance(t, MapType):
-        return [{"key": k, "value": to_flatc_json(t.values, x)} for k, x in v.items()]
+        return [{"key": k, "value": to_flatc_json(t.values, x, names)} for k, x in v.items()]
     if isinstance(t, Primitive) and t.kind == "bytes":
         return list(v)
     if isinstance(t, Primitive) and t.kind in ("float32", "float64"):
@@ -214,20 +217,26 @@ def test_flatc_reads_our_flatbuffers(capsys, tmp_path, payload: str) -> None:
     assert _close(expected, got) == []
 
 
-def _fill_defaults(t: Any, expected: Any, got: Any) -> None:
+def _fill_defaults(t: Any, expected: Any, got: Any, names: dict | None = None) -> None:
+    names = names or {}
     if isinstance(t, Record) and isinstance(expected, dict) and isinstance(got, dict):
         for f in t.fields:
-            if f.name in expected and f.name not in got and not f.optional:
+            n = names.get((t.name, f.name), f.name)
+            if n in expected and n not in got and not f.optional:
                 if isinstance(f.type, Primitive) and f.type.kind not in ("string", "bytes"):
-                    got[f.name] = type(expected[f.name])(f.default or 0)
-            elif f.name in expected and f.name in got:
-                _fill_defaults(f.type, expected[f.name], got[f.name])
+                    got[n] = type(expected[n])(f.default or 0)
+            elif n in expected and n in got:
+                _fill_defaults(f.type, expected[n], got[n], names)
     elif isinstance(t, ListType) and isinstance(expected, list) and isinstance(got, list):
-        for e, g in zip(expected, got, strict=False):
-            _fill_defaults(t.items, e, g)
+        items = [x.get("items", x.get("entries")) if isinstance(x, dict) and isinstance(t.items, (ListType, MapType))
+                 else x for x in got]
+        for e, g in zip(expected, items, strict=False):
+            if isinstance(t.items, (ListType, MapType)) and isinstance(e, dict):
+                e = e.get("items", e.get("entries"))
+            _fill_defaults(t.items, e, g, names)
     elif isinstance(t, MapType) and isinstance(expected, list) and isinstance(got, list):
         for e, g in zip(expected, got, strict=False):
-            _fill_defaults(t.values, e.get("value"), g.get("value"))
+            _fill_defaults(t.values, e.get("value"), g.get("value"), names)
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)
@@ -449,3 +458,79 @@ def test_flatbuffers_huge_declared_lengths_raise_before_reading() -> None:
         data[at:at + 4] = huge.to_bytes(4, "little")
         with pytest.raises(Exception, match="past the end"):
             prepared.decode(bytes(data))
+
+
+# ------------------------------------------------------------------------------------------------
+# Shapes the built-in payloads do not have: nested containers, optionals of every kind, names
+# that need rewriting for Cap'n Proto (camelCase, no underscores) or collide with keywords.
+
+_COLOUR = EnumType("Colour", ("RED", "GREEN", "DARK_BLUE"), numbers=(1, 4, 9), default="RED")
+_LEAF = Record("Leaf", (Field("a_b", Primitive("int32"), 1), Field("aB", Primitive("string"), 2)))
+_NESTED = Record("Nested_shapes", (
+    Field("grid", ListType(ListType(Primitive("int32"))), 1),
+    Field("nested_maps", MapType(MapType(Primitive("string"))), 2),
+    Field("list_of_maps", ListType(MapType(Primitive("int64"))), 3),
+    Field("blobs", ListType(Primitive("bytes")), 4),
+    Field("opt_list", ListType(Primitive("float32")), 5, optional=True),
+    Field("opt_map", MapType(_LEAF), 6, optional=True),
+    Field("opt_leaf", _LEAF, 7, optional=True),
+    Field("colours", ListType(_COLOUR), 8),
+    Field("colour_map", MapType(_COLOUR), 9),
+    Field("opt_colour", _COLOUR, 10, optional=True),
+    Field("opt_float", Primitive("float64"), 11, optional=True),
+    Field("struct", Primitive("string"), 12),
+    Field("table", Primitive("bool"), 13),
+    Field("enum", _COLOUR, 40),
+    Field("leaves", ListType(_LEAF), 41),
+))
+_FULL = {
+    "grid": [[1, 2], [], [-3]], "nested_maps": {"x": {"y": "z", "": ""}, "e": {}},
+    "list_of_maps": [{"a": 1}, {}], "blobs": [b"", b"\x00\xff"], "opt_list": [0.5, -1.25],
+    "opt_map": {"k": {"a_b": 1, "aB": "one"}}, "opt_leaf": {"a_b": -1, "aB": ""},
+    "colours": ["DARK_BLUE", "RED"], "colour_map": {"c": "GREEN"}, "opt_colour": "DARK_BLUE",
+    "opt_float": -0.0, "struct": "s", "table": True, "enum": "GREEN",
+    "leaves": [{"a_b": 7, "aB": "seven"}],
+}
+_EMPTY = {
+    "grid": [], "nested_maps": {}, "list_of_maps": [], "blobs": [], "opt_list": None, "opt_map": None,
+    "opt_leaf": None, "colours": [], "colour_map": {}, "opt_colour": None, "opt_float": None, "struct": "",
+    "table": False, "enum": "RED", "leaves": [],
+}
+
+
+@pytest.mark.parametrize("codec", CODECS)
+@pytest.mark.parametrize("value", [_FULL, _EMPTY], ids=["full", "empty"])
+def test_nested_containers_optionals_and_awkward_names_round_trip(codec: str, value: dict) -> None:
+    v = normalize(_NESTED, value)
+    prepared = _codec(codec).prepare(_NESTED)
+    back = prepared.from_native(prepared.decode(prepared.encode(prepared.to_native(v))))
+    assert differences(v, back) == []
+    if value is _FULL:
+        assert math.copysign(1.0, back["opt_float"]) < 0  # -0.0 keeps its sign
+    paths = [("opt_leaf", "a_b"), ("opt_leaf", "aB"), ("opt_colour",), ("enum",), ("grid",), ("nested_maps",)]
+    assert prepared.make_access(paths)(prepared.encode(prepared.to_native(v))) == [_at(v, p) for p in paths]
+
+
+def test_flatc_reads_and_writes_the_nested_shapes(tmp_path) -> None:
+    flatc = _flatc()
+    from formats import flatbuffers_schema
+
+    fs = flatbuffers_schema.describe(_NESTED)
+    assert fs.field_names[("Nested_shapes", "struct")] == "struct_"  # flatc keywords get a trailing _
+    fbs_path = tmp_path / "nested.fbs"
+    fbs_path.write_text(fs.text)
+    v = normalize(_NESTED, _FULL)
+    prepared = _codec("flatbuffers/python").prepare(_NESTED)
+    (tmp_path / "ours.bin").write_bytes(prepared.encode(v))
+    proc = subprocess.run([flatc, "--json", "--strict-json", "--raw-binary", "-o", str(tmp_path), str(fbs_path),
+                           "--", str(tmp_path / "ours.bin")], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    got = json.loads((tmp_path / "ours.json").read_text())
+    expected = to_flatc_json(_NESTED, v, fs.field_names)
+    _fill_defaults(_NESTED, expected, got, fs.field_names)
+    assert _close(expected, got) == []
+    (tmp_path / "theirs.json").write_text(json.dumps(expected))
+    proc = subprocess.run([flatc, "-b", "-o", str(tmp_path), str(fbs_path), str(tmp_path / "theirs.json")],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert differences(v, prepared.decode((tmp_path / "theirs.bin").read_bytes())) == []
