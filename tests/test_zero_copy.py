@@ -534,3 +534,21 @@ def test_flatc_reads_and_writes_the_nested_shapes(tmp_path) -> None:
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert differences(v, prepared.decode((tmp_path / "theirs.bin").read_bytes())) == []
+
+
+@pytest.mark.parametrize("codec", CODECS)
+def test_fault_probe_runs_the_zero_copy_codecs_isolated(codec: str, tmp_path) -> None:
+    """The harness's fault probe (child process, 1 GiB address-space limit, watchdog) over
+    truncated, bit-flipped, random and huge-size inputs: every trial is answered, none hangs
+    or takes the process down (a generous watchdog: a slow machine must not turn into a hang)."""
+    from bench import faults
+    from bench.worker import dump_payloads
+
+    pfile = tmp_path / "payloads.pkl"
+    dump_payloads(find_payloads(["trip_request", "completed_trip"]), str(pfile))
+    entry = faults.probe_codec(codec, {}, str(pfile), 3, False, tmp_path / "faults.log", trial_timeout=60.0)
+    assert "error" not in entry, entry
+    totals = {o: sum(entry["kinds"][k][o] for k in faults.KINDS) for o in faults.OUTCOMES}
+    assert totals["hang"] == 0 and totals["crash"] == 0, entry["examples"]
+    assert totals["clean_error"] + totals["silent_garbage"] + entry["skipped"] == 3 * len(faults.KINDS)
+    assert entry["kinds"]["truncated"]["clean_error"] >= 1  # an empty or cut message is refused
