@@ -290,12 +290,10 @@ def _enum_lines(nt: EnumType, cname: str, cs: CapnpSchema) -> list[str]:
 
 _cache: dict[str, CapnpSchema] = {}
 _lock = threading.Lock()
-_dir: str | None = None
 
 
 def build(schema: Record) -> CapnpSchema:
     """:func:`describe` plus the loaded pycapnp module (cached per schema)."""
-    global _dir
     key = schema_key(schema)
     with _lock:
         hit = _cache.get(key)
@@ -308,15 +306,16 @@ def build(schema: Record) -> CapnpSchema:
         except Exception:  # pragma: no cover - older pycapnp without the hook
             pass
         cs = describe(schema)
-        if _dir is None:
-            _dir = tempfile.mkdtemp(prefix="msgbench-capnp-")
-        path = os.path.join(_dir, f"s{cs.file_id:016x}.capnp")
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(cs.text)
-        try:
-            cs.module = capnp.load(path)
-        except Exception as e:
-            raise UnsupportedSchema(f"capnp: pycapnp rejected the schema generated for {schema.name}: {e}") from e
+        # pycapnp parses a schema from a file; it is written to a private temporary directory
+        # (never the source tree), parsed eagerly, and removed again.
+        with tempfile.TemporaryDirectory(prefix="msgbench-capnp-") as tmp:
+            path = os.path.join(tmp, f"s{cs.file_id:016x}.capnp")
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(cs.text)
+            try:
+                cs.module = capnp.load(path)
+            except Exception as e:
+                raise UnsupportedSchema(f"capnp: pycapnp rejected the schema generated for {schema.name}: {e}") from e
         cs.structs = {nt.name: getattr(cs.module, cs.type_names[nt.name]) for nt in named_types(schema)
                       if isinstance(nt, Record)}
         _cache[key] = cs

@@ -552,3 +552,13 @@ def test_fault_probe_runs_the_zero_copy_codecs_isolated(codec: str, tmp_path) ->
     assert totals["hang"] == 0 and totals["crash"] == 0, entry["examples"]
     assert totals["clean_error"] + totals["silent_garbage"] + entry["skipped"] == 3 * len(faults.KINDS)
     assert entry["kinds"]["truncated"]["clean_error"] >= 1  # an empty or cut message is refused
+
+
+def test_capnp_schema_file_is_not_left_behind(tmp_path, monkeypatch) -> None:
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    rec = Record("LeftBehind", (Field("x", Primitive("int32"), 1),))
+    prepared = _codec("capnp/unpacked").prepare(rec)
+    assert prepared.decode(prepared.encode({"x": 5})) == {"x": 5}
+    assert list(tmp_path.iterdir()) == []
