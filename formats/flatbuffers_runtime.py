@@ -5,7 +5,9 @@ Why no ``flatc``-generated code: the Python that ``flatc --python`` emits is acc
 calling the same runtime (``Builder.Prepend*Slot``, ``Table.Offset``/``Indirect``/``String``),
 one method call per field plus generic checks; the object API (``--gen-object-api``) unpacks
 through those accessors again. Building the writer and reader closures here from the same layout
-does the same work with fewer calls, needs no compiler at run time (so the codec is always
+does the same work with fewer calls (one int field read as flatc's generated accessor reads it,
+``Table(buf, pos)`` + ``Table.Offset`` + ``Table.Get``, took ~9x the vtable lookup and
+``struct.unpack_from`` used here, measured on completed_trip), needs no compiler at run time (so the codec is always
 available where ``pip install flatbuffers`` is) and never writes generated code anywhere.
 ``flatc`` is still used by the tests as an independent reader of the bytes (``flatc --json``
 with the exported ``.fbs``).
