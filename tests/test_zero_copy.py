@@ -2,7 +2,8 @@
 
 - Wire proofs. Cap'n Proto: the packed codec's bytes, unpacked by an implementation of the
   packing rules written here from the spec, are byte for byte the unpacked codec's bytes, and each
-  codec's reader reads the other's bytes after (un)packing. FlatBuffers: ``flatc`` (the
+  codec's reader reads the other's bytes after (un)packing; the reference ``capnp`` tool reads
+  both with the exported ``.capnp`` and re-encodes them byte-identically. FlatBuffers: ``flatc`` (the
   FlatBuffers compiler, C++) with the ``.fbs`` that ``msgbench encode --schema-out`` exports reads
   our bytes (``flatc --json``) to the payload, and bytes that ``flatc -b`` writes from the payload's
   JSON decode to the payload.
@@ -121,6 +122,50 @@ def test_capnp_packed_and_unpacked_are_one_message_and_read_each_other(payload: 
     assert capnp_unpack(pb) == ub  # the packed codec's bytes are the unpacked codec's message, packed
     assert differences(value, unpacked.from_native(unpacked.decode(capnp_unpack(pb)))) == []
     assert differences(value, packed.from_native(packed.decode(capnp_pack(ub)))) == []
+
+
+def _capnp_tool() -> str:
+    exe = shutil.which("capnp")
+    if exe is None:
+        pytest.skip("capnp tool not found (apt-get install capnproto)")
+    return exe
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+@pytest.mark.parametrize("codec", ["capnp/unpacked", "capnp/packed"])
+def test_capnp_reference_tool_reads_our_bytes_and_writes_them_back_identically(capsys, tmp_path, payload, codec):
+    """The Cap'n Proto reference tool (Debian's ``capnp``, its own libcapnp build) with the schema
+    that ``msgbench encode --schema-out`` exports: ``capnp decode`` reads our message into its text
+    form, ``capnp encode`` turns that text back into bytes identical to ours, and ``capnp convert
+    binary:json`` shows the payload's values under the Cap'n Proto names."""
+    tool = _capnp_tool()
+    data, schema_path = _encode_cli(capsys, tmp_path, payload, codec)
+    flag = ["--packed"] if codec == "capnp/packed" else []
+    root = find_payloads([payload])[0].schema.name
+    text = subprocess.run([tool, "decode", *flag, str(schema_path), root], input=data, capture_output=True,
+                          timeout=60)
+    assert text.returncode == 0, text.stderr.decode()
+    again = subprocess.run([tool, "encode", *flag, str(schema_path), root], input=text.stdout, capture_output=True,
+                           timeout=60)
+    assert again.returncode == 0, again.stderr.decode()
+    assert again.stdout == data
+    conv = subprocess.run([tool, "convert", f"{'packed' if flag else 'binary'}:json", str(schema_path), root],
+                          input=data, capture_output=True, timeout=60)
+    assert conv.returncode == 0, conv.stderr.decode()
+    doc = json.loads(conv.stdout)
+    from formats import capnp_schema
+
+    schema, value = _payload(payload)
+    cs = capnp_schema.describe(schema)
+    for info in cs.fields[schema.name]:
+        x = value[info.name]
+        if isinstance(info.type, Primitive) and info.type.kind in ("string", "int32", "bool"):
+            if info.union:
+                assert doc[info.cname] == ({"none": None} if x is None else {"value": x}), info.name
+            elif x is not None:
+                assert doc[info.cname] == x, info.name
+        elif isinstance(info.type, EnumType) and not info.union:
+            assert doc[info.cname] == cs.enum_names[info.type.name][x], info.name
 
 
 def test_capnp_schema_mapping_dense_ordinals_unions_and_enum_numbers(capsys, tmp_path) -> None:
