@@ -30,6 +30,7 @@ SCHEMA_LANGUAGES = {
     # --format value -> codec format whose schema_text we export
     "avro": "avro", "protobuf": "protobuf", "proto": "protobuf", "thrift": "thrift",
     "xsd": "xml", "xml": "xml", "json-schema": "json", "json": "json",
+    "capnp": "capnp", "flatbuffers": "flatbuffers", "fbs": "flatbuffers",
 }
 
 

@@ -46,6 +46,9 @@ BUILTINS: dict[str, tuple[str, str]] = {
     "cbor/cbor2": ("formats.cbor_cbor2:Cbor2Codec", "cbor2"),
     "bson/pymongo": ("formats.bson_pymongo:BsonCodec", "pymongo"),
     "protobuf/python": ("formats.protobuf_python:PythonProtobufCodec", "protobuf"),
+    "capnp/unpacked": ("formats.capnp_pycapnp:CapnpUnpackedCodec", "pycapnp"),
+    "capnp/packed": ("formats.capnp_pycapnp:CapnpPackedCodec", "pycapnp"),
+    "flatbuffers/python": ("formats.flatbuffers_runtime:FlatbuffersCodec", "flatbuffers"),
 }
 
 # The codecs a default run benchmarks (extras join when selected, see ``Registry.select``).
@@ -63,13 +66,13 @@ EXTRAS = tuple(n for n in BUILTINS if n not in CORE)
 EXTRAS_PIP = "'msgbench[extras]'"
 
 # pip package -> the module whose presence says it is installed (checked without importing it)
-_PIP_MODULE = {"protobuf": "google.protobuf", "pymongo": "bson"}
+_PIP_MODULE = {"protobuf": "google.protobuf", "pymongo": "bson", "pycapnp": "capnp"}
 
 # Selector words accepted by ``Registry.select`` besides codec and format names.
 SELECTORS = {
     "all": "every usable built-in codec and every plugin",
     "core": "the core built-ins (the default without plugins)",
-    "extras": "the extra built-ins (msgpack, ormsgpack, cbor, bson, msgspec, json/stdlib, protobuf/python)",
+    "extras": "the extra built-ins (msgpack, ormsgpack, cbor, bson, msgspec, json/stdlib, protobuf/python, capnp, flatbuffers)",
     "plugins": "every plugin codec",
 }
 
