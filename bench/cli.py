@@ -336,10 +336,18 @@ def cmd_list(args: argparse.Namespace) -> int:
     table = Table(title="codecs", title_justify="left")
     cols = list(rows[0]) if rows else ["name"]
     for col in cols:
-        table.add_column(col, no_wrap=col in ("name", "source", "usable"), overflow="fold")
+        table.add_column(col, no_wrap=col != "capabilities", overflow="fold")
+    notes: list[str] = []  # long reasons go below the table, so no name or figure is ever cut
     for r in rows:
-        table.add_row(*[str(r.get(c, "")) for c in cols])
+        cells = [str(r.get(c, "")) for c in cols]
+        usable = str(r.get("usable", ""))
+        if "usable" in cols and usable.startswith("no: ") and len(usable) > 24:
+            notes.append(f"[{len(notes) + 1}] {r.get('name')}: {usable[4:]}")
+            cells[cols.index("usable")] = f"no [{len(notes)}]"
+        table.add_row(*cells)
     console.print(table)
+    for note in notes:
+        console.print(note, soft_wrap=True, highlight=False, markup=False)
     pt = Table(title="built-in payloads", title_justify="left")
     pt.add_column("name", no_wrap=True)
     pt.add_column("description", overflow="fold")

@@ -259,9 +259,17 @@ def run_codec(entry: CodecEntry, payloads: list[Payload], payloads_file: Path, o
                 progress.advance(task_id)
 
     try:
-        codec = entry.codec()
-        codec.check_available()
-        env = dict(codec.process_env)
+        if entry.builtin:
+            codec = entry.codec()
+            codec.check_available()
+            env = dict(codec.process_env)
+        else:  # a plugin is imported in a child first: its import may crash or hang
+            from formats.registry import isolated_entry_info
+
+            described = isolated_entry_info(entry)
+            if not described.usable:
+                raise MsgbenchError(described.error or "unusable")
+            env = dict(described.process_env)
     except Exception as e:
         info.update(status="unavailable" if "pip install" in str(e) else "failed", error=str(e))
         fail_remaining(f"codec unavailable: {e}")

@@ -341,10 +341,50 @@ def _backend_text(codec: Codec) -> str:
     return str(codec.backend())
 
 
+PLUGIN_LOAD_TIMEOUT_S = float(os.environ.get("MSGBENCH_PLUGIN_LOAD_TIMEOUT", "30"))
+
+
+def plugin_info_task(args: dict) -> dict:
+    """``formats.isolation`` task: import and describe one plugin in a child process (with the
+    parent's import path, so a plugin found there is found here)."""
+    import sys
+
+    for p in reversed(args.get("sys_path", [])):
+        if p not in sys.path:
+            sys.path.insert(0, p)
+    importlib.invalidate_caches()
+    return entry_info(build_registry(True).entry(args["name"])).to_dict()
+
+
+def isolated_entry_info(entry: CodecEntry, timeout_s: float = PLUGIN_LOAD_TIMEOUT_S) -> CodecInfo:
+    """Describe a plugin without importing it here: a plugin whose import segfaults, hangs or
+    calls ``sys.exit`` is reported as unusable (``entry.error`` is set, so nothing in this process
+    imports it later) instead of taking ``msgbench list`` or a run down."""
+    from formats.isolation import Limits, Task, TaskDied, run_once
+
+    if entry.builtin:
+        return entry_info(entry)
+    try:
+        import sys
+
+        args = {"name": entry.name, "sys_path": [p for p in sys.path if p]}
+        data = run_once(Task("formats.registry:plugin_info_task", args),
+                        Limits(startup_s=timeout_s, total_s=timeout_s))
+    except TaskDied as e:
+        what = {"timeout": f"did not finish loading within {timeout_s:g} s"}.get(e.died.reason, e.died.detail)
+        entry.error = f"{entry.name} ({entry.source}) failed to load {entry.target} in a child process: {what}"
+        return CodecInfo(entry.name, entry.source, False, entry.target, error=entry.error)
+    info = CodecInfo(**{**data, "types": tuple(data["types"]), "evolution_modes": tuple(data["evolution_modes"])})
+    if info.error and not info.pip:
+        entry.error = info.error
+    return info
+
+
 def codec_infos(registry: Registry | None = None) -> list[CodecInfo]:
-    """One :class:`CodecInfo` per entry, in registry order (built-ins first)."""
+    """One :class:`CodecInfo` per entry, in registry order (built-ins first); plugins are loaded in
+    a child process each (``isolated_entry_info``)."""
     registry = build_registry() if registry is None else registry
-    return [entry_info(e) for e in registry.entries()]
+    return [isolated_entry_info(e) for e in registry.entries()]
 
 
 def describe_entries(registry: Registry | None = None) -> list[dict[str, str]]:

@@ -256,3 +256,28 @@ def test_fault_probe_is_deterministic_and_finds_length_fields() -> None:
         assert x == faults.corrupt(b"x" * 100, kind, 1, 8, "seed", "json/orjson", "json")
     assert faults.corrupt(b'{"a":12}', "oversized_length", 0, 8, "s", "json/orjson", "json")[1] == "giant number"
     assert faults._encode_varint(300) == bytes([0xAC, 0x02])  # the protobuf docs example
+
+
+# ------------------------------------------------------------------------------------------------
+# Plugins are imported in a child first: an import that crashes, hangs or exits is reported.
+
+
+@pytest.mark.parametrize(("how", "expect"), [("segv", "SIGSEGV"), ("hang", "did not finish loading within 3 s"),
+                                             ("exit", "SystemExit: 3")])
+def test_a_plugin_whose_import_crashes_hangs_or_exits_is_listed_and_skipped(doubles_site, tmp_path, how,
+                                                                            expect) -> None:
+    env = _env(doubles_site, MSGBENCH_TEST_IMPORT=how, MSGBENCH_PLUGIN_LOAD_TIMEOUT="3")
+    proc = subprocess.run(_msgbench("list"), capture_output=True, text=True, timeout=120, cwd=ROOT, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    line = next(ln for ln in (proc.stdout + proc.stderr).splitlines() if "importfault/codec" in ln)
+    assert "no" in line and (expect in proc.stdout + proc.stderr), proc.stdout[-3000:]
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        _msgbench("run", "--untimed", "--payloads", "trip_request", "--formats", "json/orjson", "importfault/codec",
+                  "--out", str(out), "--sections", "--no-report"),
+        capture_output=True, text=True, timeout=180, cwd=ROOT, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    doc = json.loads((out / "results.json").read_text())
+    rows = {r["codec"]: r for r in doc["rows"]}
+    assert rows["json/orjson"]["status"] == "ok"
+    assert rows["importfault/codec"]["status"] == "failed" and expect in rows["importfault/codec"]["error"]
