@@ -1,5 +1,6 @@
-"""Pure figures for the transport section: latency percentiles, throughput, CPU per call, and the
-share of a call spent in the format (no I/O; tested on synthetic samples)."""
+"""Pure figures for the transport section: latency percentiles, throughput, CPU per call (no I/O;
+tested on synthetic samples). The format's share of a call is computed by the report
+(``reports.transport_view``) from these and the main run's encode/decode medians."""
 
 from __future__ import annotations
 
@@ -46,42 +47,3 @@ def cpu_per_call_ns(cpu_s: float | None, calls: int) -> float | None:
     if cpu_s is None or calls <= 0:
         return None
     return round(cpu_s * 1e9 / calls, 1)
-
-
-def serialization_ns(encode_ns: float | None, decode_ns: float | None, messages: int = 2) -> float | None:
-    """Format cost on a call's path from the codec's own medians: each of ``messages`` messages is
-    encoded once and decoded once (a request/response call carries two: the request and the reply)."""
-    if encode_ns is None or decode_ns is None:
-        return None
-    return messages * (encode_ns + decode_ns)
-
-
-def share(part_ns: float | None, whole_ns: float | None) -> float | None:
-    """``part / whole`` clipped to [0, 1]; None when either is missing or ``whole`` is not positive."""
-    if part_ns is None or whole_ns is None or whole_ns <= 0:
-        return None
-    return max(0.0, min(1.0, part_ns / whole_ns))
-
-
-def fmt_pct(x: float | None) -> str:
-    if x is None:
-        return "–"
-    p = 100 * x
-    if p == 0:
-        return "0 %"
-    if p < 1:
-        return f"{p:.1f} %"
-    return f"{p:.0f} %"
-
-
-def share_sentence(transport_label: str, payload: str, shares: Sequence[tuple[str, float | None]]) -> str:
-    """"Over gRPC on loopback, the format is 12 % of a call for protobuf/upb and 61 % for xml/lxml
-    (completed_trip)." — codecs in the given order, those without a figure left out."""
-    items = [(c, s) for c, s in shares if s is not None]
-    if not items:
-        return f"Over {transport_label} on loopback, no codec has both a call latency and its own encode/decode " \
-               f"cost for {payload}, so the format's share of a call is unknown."
-    parts = [f"{fmt_pct(s)} of a call for {c}" if i == 0 else f"{fmt_pct(s)} for {c}"
-             for i, (c, s) in enumerate(items)]
-    text = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-    return f"Over {transport_label} on loopback, the format is {text} ({payload})."
