@@ -18,6 +18,7 @@ from reports.transport_view import (
     LABELS,
     PUBSUB,
     RR,
+    SHORT,
     failures,
     fmt_pct,
     pubsub_items,
@@ -29,13 +30,14 @@ LAT_COLOURS = {"p50": "#0072B2", "p99": "#56B4E9", "raw": "#000000"}
 RATE_COLOUR = "#009E73"
 
 
-def loop_chart(title: str, items: Sequence[dict], chart_id: str, rate_label: str, with_raw: bool) -> str:
+def loop_chart(title: str, items: Sequence[dict], chart_id: str, rate_label: str, with_raw: bool,
+               latency_label: str = "latency per call") -> str:
     """Two panels sharing the rows (``codec · payload``): latency p50 bar with the p99 behind it (and the
     raw echo's p50 as a black tick), and throughput bars. ``items``: {label, p50, p99, raw_p50, rate}."""
     n = max(1, len(items))
     labels = [charts.label(it["label"], 40) for it in items]
     with matplotlib.rc_context(charts.RC):
-        fig = charts._new(7.0, 1.35 + 0.34 * n)
+        fig = charts._new(7.5, 1.45 + 0.34 * n)
         charts._margins(fig, 0.25 + max((charts.text_width_in(x) for x in labels), default=1.0), 0.3, 0.55, 0.8,
                         wspace=0.12)
         ax_l, ax_r = fig.subplots(1, 2, sharey=True)
@@ -43,7 +45,7 @@ def loop_chart(title: str, items: Sequence[dict], chart_id: str, rate_label: str
         p50 = [it.get("p50") or 0 for it in items]
         p99 = [it.get("p99") or 0 for it in items]
         lat_vals = [v for v in p50 + p99 if v]
-        log = charts._needs_log(lat_vals) or (bool(lat_vals) and max(p99) > 8 * max(min(p50 or [1]), 1))
+        log = charts._needs_log(lat_vals)
         ax_l.barh(ys, p99, height=0.62, color=LAT_COLOURS["p99"], label="p99")
         bars = ax_l.barh(ys, p50, height=0.62, color=LAT_COLOURS["p50"], label="p50")
         for bar, a, b in zip(bars, p50, p99, strict=True):
@@ -60,10 +62,10 @@ def loop_chart(title: str, items: Sequence[dict], chart_id: str, rate_label: str
                 ax_l.scatter([r for _, r in raws], [y for y, _ in raws], marker="|", s=160, color=LAT_COLOURS["raw"],
                              label="p50, same bytes, no format", zorder=3)
         charts._pad_x(ax_l, lat_vals, log)
-        if log and lat_vals:
-            ax_l.set_xlim(min(lat_vals) / 2, max(lat_vals) * 20)
+        if lat_vals:  # room for the "p50 / p99" label right of the longest bar
+            ax_l.set_xlim(*((min(lat_vals) / 2, max(lat_vals) * 40) if log else (0, max(lat_vals) * 1.75)))
         charts._axis_format(ax_l.xaxis, charts.NS_FORMAT, log)
-        ax_l.set_xlabel("latency per call, p50 / p99" + (" (log scale)" if log else ""), fontsize=8)
+        ax_l.set_xlabel(f"{latency_label}, p50 / p99" + (" (log scale)" if log else ""), fontsize=8)
         ax_l.set_title("latency", loc="left", fontsize=9)
         rates = [it.get("rate") or 0 for it in items]
         rb = ax_r.barh(ys, rates, height=0.62, color=RATE_COLOUR)
@@ -106,8 +108,10 @@ def render_transport(data: dict, ctx: SectionContext) -> str:
             cid = f"chart-transport-{t}"
             if t in RR:
                 conc = settings.get("concurrency")
-                svg = loop_chart(f"{LABELS[t]} — latency and throughput by codec", items, cid,
-                                 f"calls/s with {conc} calls in flight", True)
+                for it in items:
+                    it["rate"] = it["sat_rate"]
+                svg = loop_chart(f"{SHORT[t]} — latency and throughput by codec", items, cid,
+                                 f"calls/s, {conc} in flight", True)
                 cap = (f"Per codec and payload over {LABELS[t]} on 127.0.0.1. Left: end-to-end latency of one call "
                        "at concurrency 1 (client encode → server decode, read a field, encode → client decode), "
                        "p50 bar with p99 behind it; black tick: p50 of the same bytes echoed with no encode/decode. "
@@ -126,11 +130,11 @@ def render_transport(data: dict, ctx: SectionContext) -> str:
                                            "run's medians (request and reply); CPU per call = client + server "
                                            "process CPU time / calls")
             else:
-                svg = loop_chart(f"{LABELS[t]} — delivery latency and throughput by codec", items, cid,
-                                 "messages/s published, each decoded by every subscriber", False)
+                svg = loop_chart(f"{SHORT[t]} pub/sub — delivery latency and throughput by codec", items, cid,
+                                 f"messages/s to {settings.get('subscribers')} subscribers", False, "delivery latency")
                 cap = (f"Per codec and payload through nats-server on 127.0.0.1 with {settings.get('subscribers')} "
                        "subscribers. Left: delivery latency (before the publisher's encode → after a subscriber's "
-                       "decode) at a paced rate of half the measured throughput, p50 bar with p99 behind it. Right: "
+                       "decode) at a fixed paced rate (table: paced rate), p50 bar with p99 behind it. Right: "
                        "messages per second published as fast as the slowest subscriber keeps up.")
                 rows = [[(it["codec"], None), (it["payload"], None), _n(it["bytes"], fmt_bytes), _n(it["rate"], fmt_int),
                          _n(it["deliveries"], fmt_int), _n(it["lost"], fmt_int), _n(it["paced"], fmt_int),

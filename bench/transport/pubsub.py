@@ -12,8 +12,9 @@ Per payload:
   ``max_calls`` messages), keeping at most ``WINDOW`` messages ahead of the slowest subscriber
   (subscribers report progress every ``ACK_EVERY`` messages), so the broker never drops a slow
   consumer; messages/s = messages published / time until the last subscriber decoded the last one.
-- ``latency``: paced at half the measured throughput (at most ``MAX_RATE``/s) for ``duration_s``;
-  p50/p99 of the delivery latency over all subscribers.
+- ``latency``: paced at ``PACED_RATE`` messages/s (a quarter of the measured throughput if that is
+  lower, so the subscribers are never near saturation) for ``duration_s``; p50/p99 of the delivery
+  latency over all subscribers.
 
 Control messages (reset, report) go over ``msgbench.ctl.<i>`` request/reply; data over
 ``msgbench.data.<payload>``, progress over ``msgbench.ack.<i>``.
@@ -31,7 +32,7 @@ from bench.transport.stats import cpu_per_call_ns, latency_summary
 
 WINDOW = 1000
 ACK_EVERY = 100
-MAX_RATE = 20000.0
+PACED_RATE = 1000.0  # messages/s for the latency phase (lower when a codec's throughput is below 4x this)
 
 
 def now_ns() -> int:
@@ -217,9 +218,9 @@ async def _publish_case(nc: Any, job: dict, case: dict, acks: list[int], progres
     sent, t0 = await _blast(nc, subject, frame, d, max_msgs, acks, progressed)
     reps = await _ctl(nc, n_subs, {"op": "report", "expect": sent})
     phases["throughput"] = _pubsub_phase(reps, sent, t0, time.process_time() - c0, b0, proc_cpu_s(broker), n_subs)
-    # latency at a fixed rate below saturation
-    msgs_s = phases["throughput"].get("msgs_per_s") or 1000.0
-    rate = max(50.0, min(MAX_RATE, msgs_s / 2))
+    # latency at a fixed rate, well below saturation
+    msgs_s = phases["throughput"].get("msgs_per_s") or PACED_RATE
+    rate = max(20.0, min(PACED_RATE, msgs_s / 4))
     await _ctl(nc, n_subs, {"op": "reset"})
     c0, b0 = time.process_time(), proc_cpu_s(broker)
     t0 = now_ns()
