@@ -69,6 +69,11 @@ class Settings:
 
 
 def nats_server_path() -> str | None:
+    """``$MSGBENCH_NATS_SERVER`` if set (None when it is not an executable), else nats-server on PATH
+    or where Debian puts it."""
+    forced = os.environ.get("MSGBENCH_NATS_SERVER")
+    if forced:
+        return forced if os.access(forced, os.X_OK) else None
     return shutil.which("nats-server") or next((p for p in ("/usr/sbin/nats-server", "/usr/bin/nats-server")
                                                 if os.access(p, os.X_OK)), None)
 
