@@ -154,7 +154,7 @@ def test_servers_listen_on_loopback_only_and_are_gone_afterwards(pfile):
         listening = [ln.split() for ln in Path("/proc/net/tcp").read_text().splitlines()[1:]
                      + Path("/proc/net/tcp6").read_text().splitlines()[1:]]
         mine = [f[1] for f in listening if f[3] == "0A" and int(f[1].split(":")[1], 16) == port]
-        assert mine == ["0100007F:%04X" % port], mine  # 127.0.0.1 only, no IPv6 / wildcard socket
+        assert mine == [f"0100007F:{port:04X}"], mine  # 127.0.0.1 only, no IPv6 / wildcard socket
     finally:
         svc.stop()
     assert not svc.alive()
@@ -211,3 +211,28 @@ def test_msgbench_transport_end_to_end(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "bench.cli", "transport", "--transports", "carrier-pigeon"],
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "msgbench: error:" in bad.stderr
+
+
+@pytest.mark.browser
+def test_calculators_measured_column_follows_the_rate_in_a_browser(tmp_path):
+    chromium = "/usr/bin/chromium"
+    if not os.path.exists(chromium):
+        pytest.skip(f"{chromium} not found: install Debian's chromium package to run the browser tests")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from reports.render import write_report
+
+    html = write_report(_doc(SYNTH), tmp_path)["html"]
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=chromium, args=["--headless", "--no-sandbox", "--disable-gpu"])
+        try:
+            page = b.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(html.resolve().as_uri())
+            cells = page.locator('[data-cell="call-grpc"]')
+            assert cells.all_text_contents() == ["1.50", "0.600"]  # 10,000 msg/s × 150 µs and × 60 µs
+            page.fill("#calc-rate", "20000")
+            assert cells.all_text_contents() == ["3.00", "1.20"]
+            assert not errors, errors
+        finally:
+            b.close()
