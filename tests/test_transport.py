@@ -177,17 +177,35 @@ def test_missing_broker_is_a_clear_skip_with_the_install_command(monkeypatch):
     assert why is not None and "apt-get install nats-server" in why
 
 
-def test_publish_subscribe_through_a_real_nats_broker(pfile):
+ODD = "orders.v2/ü x"  # a user's payload name: dots (NATS tokens), a slash and a space (URL path)
+
+
+@pytest.fixture(scope="module")
+def odd_pfile(tmp_path_factory):
+    from payloads.catalog import Payload
+
+    p = find_payloads(["trip_request"])[0]
+    odd = Payload(ODD, p.description, p.schema, lambda: p.value, "file", ())
+    return dump_payloads_for([odd], tmp_path_factory.mktemp("odd"), "odd")
+
+
+def test_any_payload_name_routes_over_http(odd_pfile):
+    rows, _ = run_cell("http", "json/orjson", [ODD], odd_pfile, SHORT, False)
+    assert [(r["payload"], r["status"]) for r in rows] == [(ODD, "ok")], rows
+
+
+def test_publish_subscribe_through_a_real_nats_broker(odd_pfile):
     why = missing("nats")
     if why:
         pytest.skip(why)
     broker = start_broker()
     try:
         assert broker.ready.startswith("nats://127.0.0.1:")
-        rows, _ = run_cell("nats", "avro/fastavro", ["trip_request"], pfile, SHORT, False, broker)
+        rows, _ = run_cell("nats", "avro/fastavro", [ODD], odd_pfile, SHORT, False, broker)
     finally:
         broker.stop()
-    _check_ok(rows, "nats", ("throughput", "latency"))
+    assert [(r["payload"], r["status"]) for r in rows] == [(ODD, "ok")], rows
+    assert all(rows[0]["phases"][k]["calls"] > 0 for k in ("throughput", "latency"))
     thr = rows[0]["phases"]["throughput"]
     assert thr["lost"] == 0 and thr["decode_errors"] == 0 and thr["msgs_per_s"] > 0
     assert thr["calls"] == 2 * thr["sent"]  # every message delivered to both subscribers

@@ -25,7 +25,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bench.transport.serve import RAW
+from bench.transport.serve import RAW, route
 from bench.transport.stats import cpu_per_call_ns, latency_summary
 
 HOST = "127.0.0.1"
@@ -160,14 +160,15 @@ async def run_async(job: dict, cases: list[dict], opener: Callable) -> list[dict
 
 async def measure_case_async(job: dict, case: dict, call: Callable) -> dict:
     name, enc, dec, native, body = case["payload"], case["encode"], case["decode"], case["native"], case["body"]
+    route_key = case["route"]
     try:
-        reply = await call(name, enc(native))
+        reply = await call(route_key, enc(native))
         case["check"](dec(reply))
     except Exception as e:
         return {"payload": name, "status": "failed", "error": f"correctness gate: {type(e).__name__}: {e}"[:400]}
 
     async def full() -> None:
-        dec(await call(name, enc(native)))
+        dec(await call(route_key, enc(native)))
 
     async def raw() -> None:
         await call(RAW, body)
@@ -177,8 +178,8 @@ async def measure_case_async(job: dict, case: dict, call: Callable) -> dict:
     await closed_loop_async(full, c, job["warmup_s"], n, None)
     got: dict[str, list] = {"latency": [], "raw": []}
     for _ in range(k):  # latency and raw alternate in slices: load drift on a shared machine hits both alike
-        for key, fn in (("latency", full), ("raw", raw)):
-            got[key].append(await closed_loop_async(fn, 1, d / k, n // k, meter))
+        for phase, fn in (("latency", full), ("raw", raw)):
+            got[phase].append(await closed_loop_async(fn, 1, d / k, n // k, meter))
     sat = await closed_loop_async(full, c, d, n, meter)
     phases = {"latency": merged(got["latency"], 1), "saturation": phase_result(*sat, c), "raw": merged(got["raw"], 1)}
     return {"payload": name, "status": "ok", "bytes": len(body), "phases": phases}
@@ -236,10 +237,11 @@ def measure_case_thrift(job: dict, case: dict) -> dict:
     from bench.transport.thrift_rpc import BinaryEchoClient
 
     name, enc, dec, native, body = case["payload"], case["encode"], case["decode"], case["native"], case["body"]
+    route_key = case["route"]
     try:
         cl = BinaryEchoClient(HOST, job["port"])
         try:
-            case["check"](dec(cl.call(name, enc(native))))
+            case["check"](dec(cl.call(route_key, enc(native))))
         finally:
             cl.close()
     except Exception as e:
@@ -247,7 +249,7 @@ def measure_case_thrift(job: dict, case: dict) -> dict:
 
     def full() -> tuple[Callable[[], None], Callable[[], None]]:
         cl = BinaryEchoClient(HOST, job["port"])
-        return (lambda: dec(cl.call(name, enc(native)))), cl.close
+        return (lambda: dec(cl.call(route_key, enc(native)))), cl.close
 
     def raw() -> tuple[Callable[[], None], Callable[[], None]]:
         cl = BinaryEchoClient(HOST, job["port"])
@@ -258,8 +260,8 @@ def measure_case_thrift(job: dict, case: dict) -> dict:
     closed_loop_threads(full, c, job["warmup_s"], n, None)
     got: dict[str, list] = {"latency": [], "raw": []}
     for _ in range(k):
-        for key, make in (("latency", full), ("raw", raw)):
-            got[key].append(closed_loop_threads(make, 1, d / k, n // k, meter))
+        for phase, make in (("latency", full), ("raw", raw)):
+            got[phase].append(closed_loop_threads(make, 1, d / k, n // k, meter))
     sat = closed_loop_threads(full, c, d, n, meter)
     phases = {"latency": merged(got["latency"], 1), "saturation": phase_result(*sat, c), "raw": merged(got["raw"], 1)}
     return {"payload": name, "status": "ok", "bytes": len(body), "phases": phases}
@@ -292,7 +294,7 @@ def prepare_cases(job: dict) -> tuple[list[dict], list[dict]]:
             if diffs:
                 raise ValueError(f"reply differs from a local round trip: {diffs[0]}")
 
-        cases.append({"payload": p.name, "encode": prepared.encode, "decode": prepared.decode, "native": native,
+        cases.append({"payload": p.name, "route": route(p.name), "encode": prepared.encode, "decode": prepared.decode, "native": native,
                       "body": body, "check": check})
     return cases, failed
 

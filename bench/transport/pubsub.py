@@ -17,7 +17,7 @@ Per payload:
   latency over all subscribers.
 
 Control messages (reset, report) go over ``msgbench.ctl.<i>`` request/reply; data over
-``msgbench.data.<payload>``, progress over ``msgbench.ack.<i>``.
+``msgbench.data.<route>`` (``bench.transport.serve.route``), progress over ``msgbench.ack.<i>``.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def now_ns() -> int:
 
 def make_decoders(job: dict) -> dict[str, Callable[[bytes], Any]]:
     from bench.subproc import load_codec, payloads_by_name
-    from bench.transport.serve import touch
+    from bench.transport.serve import route, touch
 
     codec = load_codec(job["codec"], job.get("plugins"))
     out = {}
@@ -54,7 +54,7 @@ def make_decoders(job: dict) -> dict[str, Callable[[bytes], Any]]:
         def handle(body: bytes, dec=prepared.decode, name=p.schema.fields[0].name) -> Any:
             return touch(dec(body), name)
 
-        out[p.name] = handle
+        out[route(p.name)] = handle
     return out
 
 
@@ -193,7 +193,7 @@ async def _publish_case(nc: Any, job: dict, case: dict, acks: list[int], progres
     from bench.transport.load import proc_cpu_s
 
     name, enc, native = case["payload"], case["encode"], case["native"]
-    subject = f"msgbench.data.{name}"
+    subject = f"msgbench.data.{case['route']}"
     n_subs, d, max_msgs = job["subscribers"], job["duration_s"], job["max_calls"]
     broker = job.get("broker_pid")
 

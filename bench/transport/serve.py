@@ -8,9 +8,9 @@ Thrift's threaded TCP server, a binary-payload method) or ``sub`` (a NATS subscr
 
 Per payload the server decodes the request with the codec, touches a field (reads the record's
 first field) and encodes the decoded value back as the reply; the ``raw`` method echoes the bytes
-untouched (the transport's own cost, no format). Routes: HTTP ``POST /rpc/<payload>`` and
-``POST /raw``; gRPC ``/msgbench.Echo/<payload>`` and ``/msgbench.Echo/raw``; Thrift method
-``<payload>`` / ``raw`` taking and returning one ``binary`` field.
+untouched (the transport's own cost, no format). Routes (``<route>`` = :func:`route` of the payload
+name): HTTP ``POST /rpc/<route>`` and ``POST /raw``; gRPC ``/msgbench.Echo/<route>`` and
+``/msgbench.Echo/raw``; Thrift method ``<route>`` / ``raw`` taking and returning one ``binary`` field.
 """
 
 from __future__ import annotations
@@ -22,6 +22,12 @@ from typing import Any
 
 RAW = "raw"
 Handler = Callable[[bytes], bytes]
+
+
+def route(payload: str) -> str:
+    """The method / path / subject token for a payload: ``p`` + its name in hex, so any payload name
+    (dots, spaces, slashes, non-ASCII) is a valid URL segment, gRPC method, Thrift method and NATS token."""
+    return "p" + payload.encode("utf-8").hex()
 
 
 def touch(native: Any, field: str) -> Any:
@@ -48,7 +54,7 @@ def make_handlers(job: dict) -> dict[str, Handler]:
             touch(native, name)
             return enc(native)
 
-        handlers[p.name] = handle
+        handlers[route(p.name)] = handle
     return handlers
 
 
