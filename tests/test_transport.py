@@ -89,6 +89,7 @@ def test_view_joins_section_with_the_main_runs_medians():
     items = {it["codec"]: it for it in V.rr_items(doc)}
     assert items["a/x"]["ser"] == 50_000 and items["a/x"]["share"] == 0.5
     assert items["b/y"]["share"] == 0.1 and items["b/y"]["above_raw"] == 25_000
+    assert items["b/y"]["measured_share"] == 0.5  # raw echo p50 is half the call's p50
     assert V.sentences(doc) == ["Over gRPC on loopback, the format is 10 % of a call for b/y and 50 % for a/x "
                                 "(payload p)."]
     transports, per_call = V.per_call_cpu(doc)
