@@ -244,7 +244,7 @@ def start_service(argv: list[str], env: dict[str, str] | None = None, timeout_s:
     proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE if python else subprocess.DEVNULL,
                             stderr=err if python else subprocess.PIPE,
                             env=child_env(env) if python else {**os.environ, **(env or {})},
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=None if python else _die_with_parent)
     service = Service(proc, None, err)
     stream = proc.stdout if python else proc.stderr
     assert stream is not None
@@ -285,6 +285,17 @@ def start_service(argv: list[str], env: dict[str, str] | None = None, timeout_s:
         sel.close()
         if not python and proc.stderr is not None and service.ready is not None:
             _drain(proc.stderr, err)
+
+
+def _die_with_parent() -> None:
+    """In a foreign service's child (Linux): SIGTERM it when msgbench dies, even by SIGKILL, so a
+    broker never outlives the run. Elsewhere a no-op (``Service.stop`` still ends it normally)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _drain(stream: Any, sink: Any) -> None:

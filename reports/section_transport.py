@@ -121,17 +121,19 @@ def render_transport(data: dict, ctx: SectionContext) -> str:
                          _n(it["p99"], fmt_ns), _n(it["raw_p50"], fmt_ns), _n(it["sat_rate"], fmt_int),
                          _n(it["sat_p50"], fmt_ns), _n(it["sat_p99"], fmt_ns), _n(it["ser"], fmt_ns),
                          _n(it["share"], fmt_pct), _n(it["above_raw"], fmt_ns), _n(it["measured_share"], fmt_pct),
-                         _n(it["cpu_call"], fmt_ns)] for it in items]
+                         _n(it["cpu_call"], fmt_ns), _n(it["cpu_share"], fmt_pct)] for it in items]
                 heads = [("codec", "text"), ("payload", "text"), ("bytes", "num"), ("p50", "num"), ("p99", "num"),
                          ("p50 no format (raw)", "num"), (f"calls/s at {conc} in flight", "num"),
                          ("p50 under load", "num"), ("p99 under load", "num"), ("encode + decode × 2", "num"),
                          ("format share of p50", "num"), ("p50 above raw", "num"),
-                         ("(p50 − raw p50) / p50", "num"), ("CPU per call", "num")]
+                         ("(p50 − raw p50) / p50", "num"), ("CPU per call", "num"),
+                         ("format share of CPU per call", "num")]
                 block["table"] = ctx.table(heads, rows, "Latency at concurrency 1; throughput and latency under "
                                            "load at the saturation concurrency; encode + decode × 2 from the main "
                                            "run's medians (request and reply); p50 above raw = what the format "
                                            "added to the call as measured here (a cross-check of the share); "
-                                           "CPU per call = client + server process CPU time / calls")
+                                           "CPU per call = client + server process CPU time / calls, less "
+                                           "sensitive to a busy machine than latency")
             else:
                 svg = loop_chart(f"{SHORT[t]} pub/sub — delivery latency and throughput by codec", items, cid,
                                  f"messages/s to {settings.get('subscribers')} subscribers", False, "delivery latency")

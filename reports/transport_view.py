@@ -102,6 +102,7 @@ def rr_items(doc: dict) -> list[dict]:
             "ser": ser, "share": share(ser, p50),
             "above_raw": None if p50 is None or raw50 is None else p50 - raw50,
             "measured_share": None if p50 is None or raw50 is None else share(p50 - raw50, p50),
+            "cpu_share": share(ser, _num(lat.get("cpu_per_call_ns"))),
         })
     return out
 

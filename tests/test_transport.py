@@ -90,6 +90,7 @@ def test_view_joins_section_with_the_main_runs_medians():
     assert items["a/x"]["ser"] == 50_000 and items["a/x"]["share"] == 0.5
     assert items["b/y"]["share"] == 0.1 and items["b/y"]["above_raw"] == 25_000
     assert items["b/y"]["measured_share"] == 0.5  # raw echo p50 is half the call's p50
+    assert items["b/y"]["cpu_share"] == 5_000 / 60_000
     assert V.sentences(doc) == ["Over gRPC on loopback, the format is 10 % of a call for b/y and 50 % for a/x "
                                 "(payload p)."]
     transports, per_call = V.per_call_cpu(doc)
@@ -251,3 +252,32 @@ def test_calculators_measured_column_follows_the_rate_in_a_browser(tmp_path):
             assert not errors, errors
         finally:
             b.close()
+
+
+def test_the_broker_never_outlives_msgbench_even_when_it_is_killed(tmp_path):
+    import signal
+    import time
+
+    if missing("nats"):
+        pytest.skip(missing("nats"))
+    code = ("import sys, time; from bench.transport.section import start_broker; b = start_broker(); "
+            "print(b.pid, flush=True); time.sleep(60)")
+    parent = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        broker_pid = int(parent.stdout.readline())
+        assert Path(f"/proc/{broker_pid}").exists()
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and _running(broker_pid):
+        time.sleep(0.05)
+    assert not _running(broker_pid), "nats-server outlived the process that started it"
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
