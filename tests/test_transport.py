@@ -113,6 +113,9 @@ def test_report_section_and_calculator_use_the_measured_figures():
     assert "Skipped: the NATS broker is not installed: apt-get install nats-server" in html
     assert "&lt;script&gt; · p: failed" in html  # results text is escaped
     assert "&lt;b&gt;boom&lt;/b&gt;" in html
+    from reports.render import render_markdown
+
+    assert "- Over gRPC on loopback, the format is 10 % of a call for b/y and 50 % for a/x" in render_markdown(doc)
 
 
 # ---------------------------------------------------------------------------------------------
