@@ -39,30 +39,40 @@ def now_ns() -> int:
     return time.clock_gettime_ns(time.CLOCK_MONOTONIC)
 
 
-def make_decoders(job: dict) -> dict[str, Callable[[bytes], Any]]:
+def make_decoders(job: dict) -> tuple[dict[str, Callable[[bytes], Any]], dict[str, Callable[[bytes], None]]]:
+    """Per route: the per-message work (decode, touch a field) and the gate's check (the decoded
+    message equals what a local round trip of the payload gives; raises otherwise)."""
     from bench.subproc import load_codec, payloads_by_name
     from bench.transport.serve import route, touch
+    from payloads.model import differences
 
     codec = load_codec(job["codec"], job.get("plugins"))
-    out = {}
+    work, checks = {}, {}
     for p in payloads_by_name(job["payloads_file"], job.get("payloads")):
         try:
             prepared = codec.prepare(p.schema)
+            expected = prepared.from_native(prepared.decode(prepared.encode(prepared.to_native(p.value))))
         except Exception:
             continue  # the publisher reports the payload as failed/unsupported
 
         def handle(body: bytes, dec=prepared.decode, name=p.schema.fields[0].name) -> Any:
             return touch(dec(body), name)
 
-        out[route(p.name)] = handle
-    return out
+        def check(body: bytes, dec=prepared.decode, conv=prepared.from_native, exp=expected) -> None:
+            diffs = differences(exp, conv(dec(body)))
+            if diffs:
+                raise ValueError(f"delivered message differs from a local round trip: {diffs[0]}")
+
+        work[route(p.name)], checks[route(p.name)] = handle, check
+    return work, checks
 
 
 def run_subscriber(job: dict) -> None:
-    asyncio.run(_subscriber(job, make_decoders(job)))
+    asyncio.run(_subscriber(job, *make_decoders(job)))
 
 
-async def _subscriber(job: dict, decoders: dict[str, Callable[[bytes], Any]]) -> None:
+async def _subscriber(job: dict, decoders: dict[str, Callable[[bytes], Any]],
+                      checks: dict[str, Callable[[bytes], None]]) -> None:
     import nats
 
     idx = job["index"]
@@ -70,8 +80,8 @@ async def _subscriber(job: dict, decoders: dict[str, Callable[[bytes], Any]]) ->
                             pending_size=256 * 2**20)
     st: dict[str, Any] = {}
 
-    def reset() -> None:
-        st.update(n=0, lat=[], errors=0, error=None, last_ns=None, cpu0=time.process_time())
+    def reset(verify: bool = False) -> None:
+        st.update(n=0, lat=[], errors=0, error=None, last_ns=None, cpu0=time.process_time(), verify=verify)
 
     reset()
 
@@ -79,7 +89,10 @@ async def _subscriber(job: dict, decoders: dict[str, Callable[[bytes], Any]]) ->
         data = msg.data
         sent = int.from_bytes(data[:8], "little")
         try:
-            decoders[msg.subject.rsplit(".", 1)[1]](data[8:])
+            key = msg.subject.rsplit(".", 1)[1]
+            if st["verify"]:  # the correctness gate's message: compared in full, not timed
+                checks[key](data[8:])
+            decoders[key](data[8:])
         except Exception as e:
             st["errors"] += 1
             st["error"] = st["error"] or f"{type(e).__name__}: {e}"[:300]
@@ -93,7 +106,7 @@ async def _subscriber(job: dict, decoders: dict[str, Callable[[bytes], Any]]) ->
     async def on_ctl(msg: Any) -> None:
         cmd = json.loads(msg.data)
         if cmd["op"] == "reset":
-            reset()
+            reset(bool(cmd.get("verify")))
             await msg.respond(b"{}")
             return
         deadline = time.monotonic() + cmd.get("wait_s", 10.0)
@@ -200,8 +213,8 @@ async def _publish_case(nc: Any, job: dict, case: dict, acks: list[int], progres
     def frame() -> bytes:
         return now_ns().to_bytes(8, "little") + enc(native)
 
-    # correctness gate: every subscriber decodes one real message without error
-    await _ctl(nc, n_subs, {"op": "reset"})
+    # correctness gate: every subscriber decodes one real message to the value a local round trip gives
+    await _ctl(nc, n_subs, {"op": "reset", "verify": True})
     await nc.publish(subject, frame())
     reps = await _ctl(nc, n_subs, {"op": "report", "expect": 1, "wait_s": 5.0})
     bad = [r for r in reps if r["received"] != 1 or r["errors"]]
