@@ -162,21 +162,33 @@ def test_request_response_over_a_real_server(transport, codec, pfile, odd_pfile)
     assert rows[0]["media_type"] == media_type(codec) and server
 
 
-def test_servers_listen_on_loopback_only_and_are_gone_afterwards(pfile):
+def _listeners(port: int) -> list[str]:
+    """Local addresses of the TCP sockets listening on ``port`` (IPv4 and IPv6), from /proc."""
+    lines = Path("/proc/net/tcp").read_text().splitlines()[1:] + Path("/proc/net/tcp6").read_text().splitlines()[1:]
+    return [f[1] for f in (ln.split() for ln in lines) if f[3] == "0A" and int(f[1].split(":")[1], 16) == port]
+
+
+def test_servers_and_broker_listen_on_loopback_only_and_are_gone_afterwards(pfile):
     from bench.subproc import start_service
 
-    job = {"kind": "http", "codec": "json/orjson", "payloads_file": pfile, "payloads": ["trip_request"],
-           "plugins": False}
-    svc = start_service([sys.executable, "-m", "bench.transport.serve", json.dumps(job)])
+    services = []
+    for kind, codec in (("http", "json/orjson"), ("grpc", "json/orjson"), ("thrift", "thrift/binary")):
+        job = {"kind": kind, "codec": codec, "payloads_file": pfile, "payloads": ["trip_request"], "plugins": False}
+        services.append((kind, start_service([sys.executable, "-m", "bench.transport.serve", json.dumps(job)])))
+    if missing("nats") is None:
+        broker = start_broker()
+        services.append(("nats", broker))
     try:
-        port = svc.ready["port"]
-        listening = [ln.split() for ln in Path("/proc/net/tcp").read_text().splitlines()[1:]
-                     + Path("/proc/net/tcp6").read_text().splitlines()[1:]]
-        mine = [f[1] for f in listening if f[3] == "0A" and int(f[1].split(":")[1], 16) == port]
-        assert mine == [f"0100007F:{port:04X}"], mine  # 127.0.0.1 only, no IPv6 / wildcard socket
+        for kind, svc in services:
+            port = svc.ready["port"] if kind != "nats" else int(svc.ready.rsplit(":", 1)[1])
+            # 127.0.0.1 only (grpcio binds it as the IPv4-mapped ::ffff:127.0.0.1): no wildcard 0.0.0.0 / ::
+            loopback = {f"0100007F:{port:04X}", f"0000000000000000FFFF00000100007F:{port:04X}"}
+            found = _listeners(port)
+            assert len(found) == 1 and found[0] in loopback, (kind, found)
     finally:
-        svc.stop()
-    assert not svc.alive()
+        for _, svc in services:
+            svc.stop()
+    assert not any(svc.alive() for _, svc in services)
 
 
 def test_a_server_that_cannot_start_gives_failed_rows_with_the_reason(tmp_path):
