@@ -229,6 +229,8 @@ def produce(ctx: Any) -> dict:
             "message (no protobuf wrapping).",
             "Pub/sub: one publisher, N subscribers (separate processes and connections) through nats-server; "
             "each message carries an 8-byte send time ahead of the codec's bytes.",
+            "Latency here includes waiting for a core: on a busy machine p99 (and p50) move a lot between runs, "
+            "while CPU per call moves less. Compare two runs before concluding from a difference.",
         ],
         "duration_s": round(time.perf_counter() - t0, 2),
     }
