@@ -15,14 +15,14 @@ PYTHON = "3.11"
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """Run the full benchmark and write out/index.html + out/results.json."""
-    session.install(".[extras]")
+    session.install(".[extras,transport]")  # transport: the opt-in `--sections transport`
     session.run("msgbench", "run", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """Unit, integration and browser tests (benchmarks run once, untimed)."""
-    session.install(".[extras,test]")
+    session.install(".[extras,test,transport]")
     session.run("pytest", *(session.posargs or ["-q"]))
 
 

@@ -24,7 +24,7 @@ EXIT_INTERRUPTED = 130
 # subparsers object and adds parsers whose ``func`` takes the parsed args and returns an exit code.
 COMMAND_MODULES: list[str] = ["bench.bytes_cli:register_cli", "bench.evolution:register_cli",
                                 "bench.calibrate:register_cli", "bench.compare:register_cli",
-                                "formats.conformance:register_cli"]
+                                "formats.conformance:register_cli", "bench.transport.section:register_cli"]
 
 SCHEMA_LANGUAGES = {
     # --format value -> codec format whose schema_text we export

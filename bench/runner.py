@@ -50,6 +50,7 @@ class RunOptions:
     render: bool = True
     conformance: bool = True  # run the conformance kit on plugins before timing them
     quiet: bool = False
+    section_options: dict = field(default_factory=dict)  # section name -> its options (e.g. `msgbench transport`)
 
 
 @dataclass
@@ -63,6 +64,7 @@ class SectionContext:
     out_dir: Path
     plugins: bool | None
     log: Callable[[str], None]
+    options: dict = field(default_factory=dict)  # this section's options from RunOptions.section_options
 
 
 
@@ -171,7 +173,7 @@ def run(opts: RunOptions) -> dict:
                 progress.update(task, description=f"section: {name}")
                 doc["sections"][name] = run_section(name, SectionContext(
                     usable, payloads, opts.plan, opts.mode, opts.out_dir, opts.plugins,
-                    lambda msg: progress.console.print(msg)))
+                    lambda msg: progress.console.print(msg), dict(opts.section_options.get(name) or {})))
                 save_partial()
             progress.update(task, description="done")
     except KeyboardInterrupt:

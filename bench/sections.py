@@ -12,4 +12,6 @@ SECTION_PRODUCERS: dict[str, tuple[str, bool]] = {
     "batches": ("bench.batches:produce", True),
     "scaling": ("bench.scaling:produce", True),
     "memory": ("bench.memory:produce", True),
+    # opt-in (`--sections transport` or `msgbench transport`): real servers and a broker, ~1-3 min
+    "transport": ("bench.transport.section:produce", False),
 }

@@ -413,12 +413,21 @@ def wire_cost(row: dict, rate: float = DEFAULT_RATE, link_bps: float = DEFAULT_L
 
 
 def calculator_data(doc: dict) -> dict:
-    """The numbers the in-page calculator needs (embedded as JSON)."""
-    out: dict = {"rate": DEFAULT_RATE, "link_bps": DEFAULT_LINK_BPS, "payloads": {}}
+    """The numbers the in-page calculator needs (embedded as JSON).
+
+    With a ``transport`` section, ``transports`` lists the transports measured and each item's
+    ``per_call`` holds the measured CPU per message sent over each (ns; see
+    ``reports.transport_view.per_call_cpu``)."""
+    from reports.transport_view import SHORT, per_call_cpu
+
+    transports, per_call = per_call_cpu(doc)
+    out: dict = {"rate": DEFAULT_RATE, "link_bps": DEFAULT_LINK_BPS, "payloads": {},
+                 "transports": [{"name": t, "label": SHORT.get(t, t)} for t in transports]}
     for p in payload_names(doc):
         items = []
         for r in ok_rows(doc, p):
             items.append({"codec": r["codec"], "bytes": raw_size(r), "zstd": _zstd_size(r),
-                          "enc_ns": median(r.get("encode")), "dec_ns": median(r.get("decode"))})
+                          "enc_ns": median(r.get("encode")), "dec_ns": median(r.get("decode")),
+                          "per_call": per_call.get(p, {}).get(r["codec"], {})})
         out["payloads"][p] = items
     return out

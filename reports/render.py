@@ -340,6 +340,11 @@ def render_markdown(doc: dict) -> str:
             out.append(f"- {_md(r.get('codec'))} × {_md(r.get('payload'))}: {_md(r.get('status'))} — "
                        f"{_md((r.get('error') or 'no reason recorded')[:200])}")
         out.append("")
+    from reports.transport_view import sentences as transport_sentences
+
+    if transport_sentences(doc):  # the transport section's answer, one line per transport and payload
+        out += ["**Formats in the loop** (share of a call's p50 spent encoding and decoding):", ""]
+        out += [f"- {_md(x)}" for x in transport_sentences(doc)] + [""]
     env = dict(view["environment"])
     out.append(f"_Environment: {_md(env.get('CPU', '?'))}; {_md(env.get('Python', '?'))}; "
                f"git {_md(env.get('git revision', '?')[:12])}; mode {_md(env.get('run mode', '?'))}; "

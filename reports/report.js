@@ -80,6 +80,11 @@
                 okRate && okLink && it.bytes !== null ? rate * it.bytes * 8 / linkBps * 100 : null, " %");
         setCell(tr.querySelector('[data-cell="linkz"]'),
                 okRate && okLink && it.zstd !== null ? rate * it.zstd * 8 / linkBps * 100 : null, " %");
+        (data.transports || []).forEach(function (t) {  // measured CPU per call over a real transport
+          var ns = it.per_call ? it.per_call[t.name] : undefined;
+          setCell(tr.querySelector('[data-cell="call-' + t.name + '"]'),
+                  okRate && typeof ns === "number" ? rate * ns / 1e9 : null, "");
+        });
       });
     });
   }
