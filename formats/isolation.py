@@ -45,13 +45,14 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 ROOT = str(Path(__file__).resolve().parents[1])
 FD_ENV = "MSGBENCH_ISOLATION_FD"
+PREFIX = "MSGBENCH"  # a Python service's ready line: ``MSGBENCH ready <json>``
 _HEADER = struct.Struct(">I")
 _LIVE: set[subprocess.Popen] = set()
 
@@ -301,6 +302,163 @@ def install_signal_handlers() -> None:
             signal.signal(sig, handler)
         except (ValueError, OSError):  # not the main thread
             pass
+
+
+# ------------------------------------------------------------------------------------------------
+# long-running services (servers, brokers, subscribers) for the transport section
+
+
+class Service:
+    """A child process that serves until stopped: started in its own session, ``ready`` is what it
+    announced (``MSGBENCH ready <json>`` on stdout, or the first line matching ``ready_match`` on
+    stderr for a foreign program such as a broker)."""
+
+    def __init__(self, proc: subprocess.Popen, ready: Any, err: Any):
+        self.proc, self.ready, self._err = proc, ready, err
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stderr_tail(self) -> str:
+        try:
+            self._err.flush()
+            self._err.seek(0)
+            return stderr_tail(self._err.read().decode("utf-8", "replace"))
+        except (OSError, ValueError):
+            return ""
+
+    def stop(self, grace_s: float = 2.0) -> None:
+        """SIGTERM the process group, SIGKILL it after ``grace_s``; reap it."""
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(grace_s)
+            except (ProcessLookupError, PermissionError):
+                pass
+            except subprocess.TimeoutExpired:
+                pass
+        kill_group(self.proc)
+        try:
+            if self.proc.stdin:
+                self.proc.stdin.close()
+        except OSError:
+            pass
+        self._err.close()
+
+
+def start_service(argv: list[str], env: dict[str, str] | None = None, timeout_s: float = 20.0,
+                  ready_match: Callable[[str], Any] | None = None) -> Service:
+    """Start ``argv`` (``[sys.executable, "-m", ...]`` or a program) and wait until it is ready.
+
+    Python services print ``MSGBENCH ready <json>`` (see :func:`announce_ready`) and exit when their
+    stdin closes, so they never outlive msgbench. For another program, ``ready_match(stderr_line)``
+    returns a non-None value once it is ready. Raises ``RuntimeError`` with the child's last output
+    when it dies or is not ready within ``timeout_s`` (the child is then killed).
+    """
+    import json
+
+    err = tempfile.TemporaryFile()
+    python = ready_match is None
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE if python else subprocess.DEVNULL,
+                            stderr=err if python else subprocess.PIPE,
+                            env=child_env(env) if python else {**os.environ, **(env or {})},
+                            start_new_session=True, preexec_fn=None if python else _die_with_parent)
+    _LIVE.add(proc)
+    service = Service(proc, None, err)
+    stream = proc.stdout if python else proc.stderr
+    assert stream is not None
+    sel = selectors.DefaultSelector()
+    sel.register(stream, selectors.EVENT_READ)
+    deadline = time.monotonic() + timeout_s
+    buf, seen = b"", []
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not sel.select(left):
+                raise RuntimeError(f"{Path(argv[0]).name} {' '.join(argv[1:3])}: not ready within {timeout_s:.0f} s")
+            chunk = os.read(stream.fileno(), 65536)
+            if not chunk:
+                proc.wait(5)
+                raise RuntimeError(f"{' '.join(argv[:3])}: {exit_text(proc.returncode)} before it was ready")
+            buf += chunk
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                text = line.decode("utf-8", "replace")
+                if not python:
+                    seen.append(text)
+                    err.write(line + b"\n")
+                    got = ready_match(text)
+                    if got is not None:
+                        service.ready = got
+                        return service
+                elif text.startswith(PREFIX + " ready "):
+                    service.ready = json.loads(text.split(" ", 2)[2])
+                    return service
+    except BaseException as e:
+        tail = service.stderr_tail()
+        service.stop(0.2)
+        if isinstance(e, RuntimeError):
+            raise RuntimeError(f"{e}; last output: {tail}" if tail else str(e)) from None
+        raise
+    finally:
+        sel.close()
+        if not python and proc.stderr is not None and service.ready is not None:
+            _drain(proc.stderr, err)
+
+
+def _die_with_parent() -> None:
+    """In a foreign service's child (Linux): SIGTERM it when msgbench dies, even by SIGKILL, so a
+    broker never outlives the run. Elsewhere a no-op (``Service.stop`` still ends it normally)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _drain(stream: Any, sink: Any) -> None:
+    """Keep reading a foreign service's stderr into ``sink`` so it never blocks on a full pipe."""
+    import threading
+
+    def pump() -> None:
+        try:
+            for line in iter(stream.readline, b""):
+                try:
+                    sink.write(line)
+                except (OSError, ValueError):
+                    return
+        except (OSError, ValueError):
+            return
+
+    threading.Thread(target=pump, daemon=True).start()
+
+
+def announce_ready(info: dict) -> None:
+    """In a Python service: tell :func:`start_service` it is ready (``info`` e.g. its port), then
+    exit (``os._exit``) as soon as the parent closes our stdin or dies."""
+    import json
+    import threading
+
+    channel = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")  # a private copy of stdout
+    os.dup2(2, 1)  # everything else printed goes to stderr
+    sys.stdout = sys.stderr
+    channel.write(f"{PREFIX} ready {json.dumps(info)}\n")
+    channel.flush()
+
+    def watch() -> None:
+        try:
+            while sys.stdin.buffer.read(65536):
+                pass
+        except (OSError, ValueError):
+            pass
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 # ------------------------------------------------------------------------------------------------

@@ -169,7 +169,7 @@ def _listeners(port: int) -> list[str]:
 
 
 def test_servers_and_broker_listen_on_loopback_only_and_are_gone_afterwards(pfile):
-    from bench.subproc import start_service
+    from formats.isolation import start_service
 
     services = []
     for kind, codec in (("http", "json/orjson"), ("grpc", "json/orjson"), ("thrift", "thrift/binary")):

@@ -119,7 +119,7 @@ async def _subscriber(job: dict, decoders: dict[str, Callable[[bytes], Any]],
     await nc.subscribe("msgbench.data.*", cb=on_data, pending_msgs_limit=10 * WINDOW)
     await nc.subscribe(f"msgbench.ctl.{idx}", cb=on_ctl)
     await nc.flush()
-    from bench.subproc import announce_ready
+    from formats.isolation import announce_ready
 
     announce_ready({"index": idx})
     await asyncio.Event().wait()

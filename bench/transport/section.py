@@ -95,7 +95,7 @@ def applies(transport: str, codec: str) -> bool:
 
 def start_broker(timeout_s: float = 15.0) -> Any:
     """``nats-server`` on 127.0.0.1, a kernel-chosen port; returns the service (``ready`` = url)."""
-    from bench.subproc import start_service
+    from formats.isolation import start_service
 
     state: dict[str, Any] = {}
 
@@ -119,7 +119,8 @@ def _fail_rows(transport: str, codec: str, payloads: list[str], status: str, err
 def run_cell(transport: str, codec: str, payloads: list[str], payloads_file: str, s: Settings,
              plugins: bool | None, broker: Any = None) -> tuple[list[dict], str | None]:
     """One codec over one transport: start its server(s), run the client job, stop them."""
-    from bench.subproc import codec_env, run_job, start_service
+    from bench.subproc import codec_env, run_job
+    from formats.isolation import start_service
 
     env, err = codec_env(codec, plugins)
     if err is not None:

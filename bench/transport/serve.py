@@ -91,7 +91,7 @@ def serve_http(handlers: dict[str, Handler], job: dict) -> None:
         site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
         await site.start()
         port = runner.addresses[0][1]
-        from bench.subproc import announce_ready
+        from formats.isolation import announce_ready
 
         announce_ready({"port": port, "server": "aiohttp"})
         await asyncio.Event().wait()
@@ -123,7 +123,7 @@ def serve_grpc(handlers: dict[str, Handler], job: dict) -> None:
         server.add_generic_rpc_handlers((generic,))
         port = server.add_insecure_port("127.0.0.1:0")
         await server.start()
-        from bench.subproc import announce_ready
+        from formats.isolation import announce_ready
 
         announce_ready({"port": port, "server": f"grpcio {grpc.__version__} (asyncio)"})
         await server.wait_for_termination()
@@ -146,7 +146,7 @@ def serve_thrift(handlers: dict[str, Handler], job: dict) -> None:
                                      TBinaryProtocol.TBinaryProtocolAcceleratedFactory(), daemon=True)
     from importlib.metadata import version
 
-    from bench.subproc import announce_ready
+    from formats.isolation import announce_ready
 
     announce_ready({"port": port, "server": f"thrift {version('thrift')} TThreadedServer, TBinaryProtocolAccelerated"})
     server.serve()
