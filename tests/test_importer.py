@@ -331,7 +331,8 @@ def test_sampling_is_deterministic_in_file_order_and_noted():
     assert ids == [r["trip_id"] for r in _items(b)]
     assert ids != [f"t-{1000 + i}" for i in range(5)]  # a reservoir sample, not the first five
     assert a.schema == load_payload_file(SAMPLES / "trips.ndjson").schema  # inferred from every record
-    assert any("reservoir sample of 5 of the 12 records (seed 0" in n for n in a.notes)
+    assert any("uniform random sample of 5 of the 12 records from the whole file" in n and "seed 0" in n
+               for n in a.notes)
     with pytest.raises(PayloadFileError, match="max_records must be at least 1"):
         load_payload_file(SAMPLES / "trips.ndjson", max_records=0)
     assert DEFAULT_MAX_RECORDS == 1000
@@ -340,7 +341,7 @@ def test_sampling_is_deterministic_in_file_order_and_noted():
 def test_byte_budget_cuts_the_sample():
     p = load_payload_file(SAMPLES / "trips.ndjson", max_bytes=1000)
     assert 1 <= len(_items(p)) < 12
-    assert any("to stay within 1000 bytes" in n for n in p.notes)
+    assert any("at most 1000 bytes of JSON" in n for n in p.notes)
 
 
 def test_progress_reports_bytes():
