@@ -45,6 +45,7 @@ from payloads.infer import (
     json_text,
     type_name_for_key,
 )
+from payloads.losses import count_differences
 from payloads.model import (
     Field,
     ListType,
@@ -53,7 +54,6 @@ from payloads.model import (
     Record,
     SchemaMismatch,
     Type,
-    differences,
     normalize,
     type_from_json,
     validate,
@@ -843,17 +843,22 @@ def _sampling_note(count: int, sample: list, sampler: Sampler, info: _ReadInfo) 
 
 
 def _schema_change_notes(schema: Record, originals: list, converted: list) -> list[str]:
-    """With a user schema: which values normalizing changes (int -> float, absent -> null, ...)."""
-    changed: dict[str, int] = {}
+    """With a user schema: which values normalizing changes (int -> float, absent -> null, ...), every
+    changed value counted (per path, list indices as ``[*]``)."""
+    by_path: dict[str, int] = {}
+    total = 0
     for o, c in zip(originals, converted, strict=True):
-        for d in differences(o, normalize(schema, c), limit=50):
-            key = re.sub(r"\[\d+\]", "[*]", d.path)
-            changed[key] = changed.get(key, 0) + 1
-    if not changed:
+        loss = count_differences(o, normalize(schema, c), examples=0)
+        total += loss.total
+        for k, n in loss.by_path.items():
+            by_path[k] = by_path.get(k, 0) + n
+    if not total:
         return []
-    shown = ", ".join(f"{k} ({n})" for k, n in list(changed.items())[:30])
-    more = f" and {len(changed) - 30} more" if len(changed) > 30 else ""
-    return [f"the schema changes sampled values (renamed keys, int -> float, absent -> null, ...) at: {shown}{more}"]
+    top = sorted(by_path.items(), key=lambda kv: (-kv[1], kv[0]))
+    shown = ", ".join(f"{k} ({n})" for k, n in top[:30])
+    more = f" and {len(top) - 30} more paths" if len(top) > 30 else ""
+    return [f"the schema changes {total} sampled value{'s' if total != 1 else ''} (renamed keys, int -> float, "
+            f"absent -> null, ...) at: {shown}{more}"]
 
 
 __all__ = [
