@@ -26,19 +26,27 @@ import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
+from bench.sizing import one_call_s, sized_count
+
 REPEATS = 3
+BUDGET_S = 1.0  # per figure: a call so slow that 3 traced calls take longer is traced fewer times
+TRACE_SLOWDOWN = 3.0  # tracemalloc makes an allocating call about this much slower (an estimate)
 NOTES = [
-    "peak bytes allocated during one call (median of 3), measured with tracemalloc in a separate pass, "
-    "never while timing; includes the returned object",
+    "peak bytes allocated during one call (median of 3, or fewer traced calls when one call is so slow that 3 "
+    f"would take over {BUDGET_S:g} s), measured with tracemalloc in a separate pass, never while timing; "
+    "includes the returned object",
     "tracemalloc sees only Python-allocator memory: C/Rust libraries that call malloc directly (upb arenas, "
     "libxml2 trees, internal write buffers) are under-reported — e.g. protobuf/upb's decode keeps its message "
     "in a upb arena, so its decode peak is close to nothing",
 ]
 
 
-def peak_bytes(fn: Callable[[Any], Any], arg: Any, repeats: int = REPEATS) -> int:
-    """Median over ``repeats`` of the tracemalloc peak above the baseline during ``fn(arg)``."""
-    fn(arg)  # untraced first call: lazy initialisation is not the call's memory
+def peak_bytes(fn: Callable[[Any], Any], arg: Any, repeats: int = REPEATS,
+               budget_s: float = BUDGET_S) -> int:
+    """Median over up to ``repeats`` traced calls of the tracemalloc peak above the baseline during
+    ``fn(arg)``; fewer (at least one) when the traced calls would not fit in ``budget_s``."""
+    cost = one_call_s(fn, arg)  # untraced first call: lazy initialisation is not the call's memory
+    repeats = sized_count(cost * TRACE_SLOWDOWN, budget_s, repeats, 1)
     peaks = []
     for _ in range(repeats):
         tracemalloc.start()
