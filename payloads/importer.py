@@ -21,6 +21,7 @@ See docs/own-payloads.md.
 from __future__ import annotations
 
 import heapq
+import io
 import json
 import os
 import random
@@ -42,6 +43,7 @@ from payloads.infer import (
     NULLABLE_DOC,
     ROOT_MAP_DOC,
     SchemaInferrer,
+    int_text,
     json_text,
     type_name_for_key,
 )
@@ -265,12 +267,10 @@ class _Source:
             self.compression = "gzip"
             self.stream = gzip.GzipFile(fileobj=self.raw, mode="rb")
         elif magic.startswith(ZSTD_MAGIC):
-            import io
-
             import zstandard
 
             self.compression = "zstd"
-            self.stream = io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(self.raw, read_across_frames=True))
+            self.stream = io.BufferedReader(_ZstdFrames(self.raw, zstandard.ZstdDecompressor()), 1 << 16)
 
     def raw_pos(self, decompressed: int) -> int:
         return decompressed if not self.compression else min(self.raw.tell(), self.total)
@@ -289,6 +289,47 @@ class _Source:
         if self.stream is not self.raw:
             self.stream.close()
         self.raw.close()
+
+
+class _ZstdFrames(io.RawIOBase):
+    """Decompressed bytes of every zstd frame in ``raw``; a truncated last frame is an ``EOFError``
+    (zstandard's stream reader just stops there, which would silently lose the file's tail)."""
+
+    def __init__(self, raw: Any, dctx: Any):
+        self.raw = raw
+        self.dctx = dctx
+        self.dobj = dctx.decompressobj()
+        self.pending = b""
+        self.done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf: Any) -> int:
+        while not self.pending and not self.done:
+            chunk = self.raw.read(1 << 16)
+            if not chunk:
+                self.done = True
+                if not self.dobj.eof and self.started:
+                    raise EOFError("the zstd data ends in the middle of a frame (truncated file?)")
+                break
+            self.started = True
+            out = []
+            while chunk:
+                out.append(self.dobj.decompress(chunk))
+                if self.dobj.eof:
+                    chunk = self.dobj.unused_data
+                    self.dobj = self.dctx.decompressobj()
+                    self.started = bool(chunk)
+                else:
+                    chunk = b""
+            self.pending = b"".join(out)
+        n = min(len(buf), len(self.pending))
+        buf[:n] = self.pending[:n]
+        self.pending = self.pending[n:]
+        return n
+
+    started = False
 
 
 def _read_error(src: _Source, e: Exception) -> PayloadFileError:
@@ -531,7 +572,7 @@ def _json_key(f: Field) -> str:
 
 
 def _big_int_text(x: Any) -> Any:
-    return str(x) if type(x) is int else x
+    return int_text(x)
 
 
 def _user_converter(t: Type, docs: dict[str, Callable[[Any], Any]], rel: str = "") -> Callable[[Any], Any] | None:
@@ -604,6 +645,11 @@ def _load_schema(schema_path: str | os.PathLike) -> Record:
         doc = orjson.loads(data)
     except orjson.JSONDecodeError as e:
         raise _json_error(p, data, e, 1, 0, 0, "json") from None
+    unknown = _unknown_schema_keys(doc)
+    if unknown:
+        path, key, allowed = unknown
+        raise PayloadFileError(p, f"not a schema in the model's JSON form: {path}: unknown key {key!r} (a "
+                               f"typo? allowed here: {', '.join(allowed)})")
     try:
         t = type_from_json(doc)
     except (ModelError, TypeError, ValueError) as e:
@@ -612,6 +658,47 @@ def _load_schema(schema_path: str | os.PathLike) -> Record:
     if not isinstance(t, Record):
         raise PayloadFileError(p, f"the schema's top level must be a record, got {t.type_name}")
     return t
+
+
+# The keys of the model's JSON form (payloads.model.type_to_json): anything else in an edited schema
+# is a mistake that would otherwise be ignored (``optinal: true`` leaves the field required)
+_SCHEMA_KEYS = {
+    "record": ("type", "name", "doc", "aliases", "fields"),
+    "enum": ("type", "name", "symbols", "default", "doc", "aliases", "numbers"),
+    "list": ("type", "items"),
+    "map": ("type", "values"),
+}
+_FIELD_KEYS = ("name", "id", "type", "optional", "default", "doc", "aliases")
+
+
+def _unknown_schema_keys(doc: Any, path: str = "schema") -> tuple[str, str, tuple[str, ...]] | None:
+    """``(path, key, allowed keys)`` of the first unknown key in a schema document, or None."""
+    if not isinstance(doc, dict):
+        return None
+    allowed = _SCHEMA_KEYS.get(doc.get("type"))  # type: ignore[arg-type]
+    if allowed is None:
+        return None  # type_from_json says what is wrong with the type itself
+    for k in doc:
+        if k not in allowed:
+            return path, k, allowed
+    if doc["type"] == "list":
+        return _unknown_schema_keys(doc.get("items"), f"{path}.items")
+    if doc["type"] == "map":
+        return _unknown_schema_keys(doc.get("values"), f"{path}.values")
+    if doc["type"] == "record" and isinstance(doc.get("fields"), list):
+        for i, fd in enumerate(doc["fields"]):
+            where = f"{path}.fields[{i}]"
+            if not isinstance(fd, dict):
+                continue
+            if isinstance(fd.get("name"), str):
+                where += f" ({fd['name']})"
+            for k in fd:
+                if k not in _FIELD_KEYS:
+                    return where, k, _FIELD_KEYS
+            found = _unknown_schema_keys(fd.get("type"), f"{where}.type")
+            if found:
+                return found
+    return None
 
 
 def _batch_item(schema: Record, first: dict) -> Record | None:
@@ -660,25 +747,27 @@ class Sampler:
         self._heap: list[tuple[float, int, int, int, Any]] = []  # (-key, recno, line, size, item)
         self.bytes = 0
         self.seen = 0
-        self.largest_key = -1.0  # of the records dropped by the budget or count (for notes)
-        self.budget_dropped = False
+        self._barrier = 2.0  # the smallest key left out so far: no record with a larger key can be taken
+        self.budget_dropped = False  # the byte budget (not the count) left records out
 
     def offer(self, recno: int, line: int, size: int, item: Any) -> None:
         self.seen += 1
         key = self._rng.random()
+        if key >= self._barrier:
+            return  # a record with a smaller key was left out: this one comes after it in key order
         heap = self._heap
-        if heap:
-            top = -heap[0][0]
-            if key > top and (len(heap) >= self.max_records or self.bytes + size > self.max_bytes):
-                self.budget_dropped |= len(heap) < self.max_records
-                return  # it would be the first to go
+        if heap and key > -heap[0][0] and (len(heap) >= self.max_records or self.bytes + size > self.max_bytes):
+            self.budget_dropped |= len(heap) < self.max_records
+            self._barrier = key  # it would be the first to go
+            return
         heapq.heappush(heap, (-key, recno, line, size, item))
         self.bytes += size
         while len(heap) > self.max_records or (self.bytes > self.max_bytes and len(heap) > 1):
             if len(heap) <= self.max_records:
                 self.budget_dropped = True
-            _, _, _, dropped, _ = heapq.heappop(heap)
+            neg, _, _, dropped, _ = heapq.heappop(heap)
             self.bytes -= dropped
+            self._barrier = -neg
 
     def sample(self) -> list[tuple[int, int, int, Any]]:
         """``(record number, line, size, item)`` of the sampled records, in file order."""
@@ -698,14 +787,25 @@ def _size(record: dict) -> int:
 
 def payload_name_for(path: str | os.PathLike) -> str:
     """The payload name users see: the file stem with anything but ``[A-Za-z0-9_.-]`` replaced by ``_``."""
-    stem = Path(path).stem
+    stem = _stem(path)
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", stem).strip("_.-")
     return name or "payload"
 
 
 def record_name_for(path: str | os.PathLike) -> str:
     """The record type name for one record of the file: ``trip_updates.ndjson`` -> ``TripUpdate``."""
-    return type_name_for_key(Path(path).stem, plural=True, fallback="Record")
+    return type_name_for_key(_stem(path), plural=True, fallback="Record")
+
+
+def _stem(path: str | os.PathLike) -> str:
+    """The file name without its compression and JSON suffixes: ``trips.ndjson.gz`` -> ``trips``."""
+    name = Path(path).name
+    for suffixes in (COMPRESSED_SUFFIXES, NDJSON_SUFFIXES + JSON_SUFFIXES):
+        for suffix in suffixes:
+            if name.lower().endswith(suffix) and len(name) > len(suffix):
+                name = name[: -len(suffix)]
+                break
+    return name
 
 
 def load_payload_file(

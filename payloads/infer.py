@@ -425,11 +425,33 @@ def json_text(v: Any) -> str:
         return orjson.dumps(v).decode()
     except (TypeError, orjson.JSONEncodeError):
         limit = sys.getrecursionlimit()
+        digits = sys.get_int_max_str_digits()
         try:
             sys.setrecursionlimit(max(limit, 10_000))
+            sys.set_int_max_str_digits(0)  # integers of any length
             return json.dumps(v, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
         finally:
             sys.setrecursionlimit(limit)
+            sys.set_int_max_str_digits(digits)
+
+
+def int_text(x: Any) -> Any:
+    """The decimal digits of an integer of any length (Python refuses over 4300 digits by default)."""
+    if type(x) is not int:
+        return x
+    limit = sys.get_int_max_str_digits()
+    try:
+        sys.set_int_max_str_digits(0)
+        return str(x)
+    finally:
+        sys.set_int_max_str_digits(limit)
+
+
+def _short_int(x: Any) -> str:
+    if type(x) is not int or -10**30 < x < 10**30:
+        return str(x)
+    digits = int_text(abs(x))
+    return f"{'-' if x < 0 else ''}{digits[:6]}...({len(digits)} digits)"
 
 
 def _kinds_text(kinds: int) -> str:
@@ -532,9 +554,10 @@ class _Builder:
                 return INT32, None
             if INT64_MIN <= node.imin and node.imax <= INT64_MAX:
                 return INT64, None
-            self.note(path, "big-int-text", f"integers outside int64 (seen {node.imin}..{node.imax}): stored as "
+            self.note(path, "big-int-text", f"integers outside int64 (seen {_short_int(node.imin)}.."
+                      f"{_short_int(node.imax)}): stored as "
                       "strings holding the decimal digits (exact, but the type changes)")
-            return STRING, str
+            return STRING, int_text
         if k in (_FLOAT, _FLOAT | _INT):
             if k & _INT:
                 if max(-node.imin, node.imax) > sys.float_info.max:
@@ -543,7 +566,8 @@ class _Builder:
                     return STRING, json_text
                 msg = "integers and floats mixed: integers become float64"
                 if max(-node.imin, node.imax) > FLOAT_EXACT_INT:
-                    msg += f" (integers beyond 2**53 lose precision; seen {node.imin}..{node.imax})"
+                    msg += (f" (integers beyond 2**53 lose precision; seen {_short_int(node.imin)}.."
+                            f"{_short_int(node.imax)})")
                 self.note(path, "int-to-float", msg)
                 return FLOAT64, _to_float
             return FLOAT64, None
