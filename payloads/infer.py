@@ -494,10 +494,10 @@ class _Builder:
         (``DriverVehicle``; ``InstrumentItem`` inside ``Instrument``), then numbered."""
         yield base
         parent = self.parents[-1] if self.parents else ""
-        if parent in ("", base):
-            yield base + "Item"
-        elif not base.startswith(parent):
-            yield parent + base
+        if parent == base and len(self.parents) == 1:
+            yield base + "Item"  # the items of the root's namesake: instruments.json {instruments: [...]}
+        elif parent and base not in parent and parent not in base:
+            yield parent + base  # another record's vehicle: DriverVehicle
         n = 2
         while True:
             yield f"{base}{n}"

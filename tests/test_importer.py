@@ -470,7 +470,7 @@ def test_compressed_files_are_recognised_by_their_magic_bytes(tmp_path, compress
         f.parent.mkdir(exist_ok=True)
         f.write_bytes(packed)
         calls = []
-        p = load_payload_file(f, progress=lambda d, t: calls.append((d, t)))
+        p = load_payload_file(f, progress=lambda d, t, calls=calls: calls.append((d, t)))
         assert _record_type(p) == _record_type(plain) and p.value == plain.value and p.name == "trips"
         assert f"read {compression}-compressed {name}" in p.notes
         assert calls[-1] == (len(packed), len(packed))
