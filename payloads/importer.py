@@ -3,14 +3,18 @@
     payload = load_payload_file("trips.ndjson", schema_path=None, max_records=None, progress=cb)
 
 - ``.json``: one JSON object (one record) or a top-level array of objects (the records).
-- ``.ndjson`` / ``.jsonl``: one object per line; blank lines are ignored. Read line by line
-  (bounded memory; ``progress(bytes_read, total_bytes)`` is called about every MiB).
+- ``.ndjson`` / ``.jsonl``: one object per line (or arrays after a header row of column names);
+  blank lines are ignored. Read line by line (bounded memory; ``progress(bytes_read, total_bytes)``
+  is called about every MiB).
+- gzip / zstd compression is recognised by magic bytes; a binary file is "not JSON" up front.
 - The schema is inferred from *every* record (:mod:`payloads.infer`), or read from ``schema_path``
-  (the model's JSON form, :func:`payloads.model.type_to_json`) and every record validated against it.
+  (the model's JSON form, :func:`payloads.model.type_to_json`; unknown keys are errors) and every
+  record validated against it.
 - The payload's value: the single record when the file holds one record; otherwise a record
-  ``<Name>Batch {records: list<Name>}`` of a deterministic sample: a reservoir sample of at most
-  ``max_records`` (default 1000) records with a fixed seed, kept in file order, then cut to at most
-  ``max_bytes`` (default 1 MB) of JSON text. The sampling used is written into ``payload.notes``.
+  ``<Name>Batch {records: list<Name>}`` of a uniform, deterministic sample of the whole file
+  (:class:`Sampler`: the records with the smallest seeded random keys, at most ``max_records``
+  (default 1000) and at most ``max_bytes`` (default 1 MB) of JSON text, kept in file order). Only
+  the sampled records' raw bytes are held while reading. How it was drawn is in ``payload.notes``.
 - A UTF-8 byte order mark at the very start of the file is accepted and ignored (noted); anywhere
   else (e.g. at the start of NDJSON line 57, from concatenated files) it is an error.
 - Every error is a :class:`PayloadFileError` whose message starts ``FILE:LINE:COLUMN:``.
