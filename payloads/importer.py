@@ -483,6 +483,9 @@ def _iter_json(path: Path, info: _ReadInfo, progress: Progress | None) -> Iterat
         head = src.head()
         _check_start(path, head)
         _not_json(path, head)
+        if head.lstrip(_BOM).lstrip(_WS)[:1] == b"[" and src.total > STREAM_JSON_BYTES:
+            yield from _iter_json_array(path, src, info, progress)
+            return
         try:
             data = src.stream.read()
         except (OSError, EOFError, ValueError) as e:
@@ -527,6 +530,147 @@ def _iter_json(path: Path, info: _ReadInfo, progress: Progress | None) -> Iterat
             raise PayloadFileError(path, f"record {i + 1} (array element {i}) is a {_json_kind(obj)}; every element "
                                    "of the top-level array must be a JSON object", line, col)
         yield i + 1, 0, obj, obj  # line computed only when needed
+
+
+STREAM_JSON_BYTES = 16 << 20  # a .json top-level array bigger than this is read element by element
+_STREAM_CHUNK = 1 << 20
+
+
+class _ArrayReader:
+    """Text of a .json file decoded incrementally: ``buf`` holds the unread part (from ``pos``);
+    ``line`` counts the newlines before ``buf`` (for error positions)."""
+
+    def __init__(self, path: Path, src: _Source):
+        import codecs
+
+        self.path, self.src = path, src
+        self.dec = codecs.getincrementaldecoder("utf-8")()
+        self.buf = ""
+        self.pos = 0
+        self.line = 1
+        self.col0 = 0  # characters before buf on its first line
+        self.eof = False
+        self.read_bytes = 0
+        self.chunk = _STREAM_CHUNK
+
+    def more(self, size: int | None = None) -> bool:
+        if self.eof:
+            return False
+        try:
+            data = self.src.stream.read(size or self.chunk)
+        except (OSError, EOFError, ValueError) as e:
+            if not self.src.compression:
+                raise
+            raise _read_error(self.src, e) from None
+        self.read_bytes += len(data)
+        try:
+            text = self.dec.decode(data, final=not data)
+        except UnicodeDecodeError as e:
+            raise self.error(len(self.buf), f"invalid UTF-8: byte 0x{e.object[e.start]:02X}; payload files must be "
+                             "UTF-8 (convert the file, e.g. with iconv)") from None
+        if not data:
+            self.eof = True
+        if self.pos > (1 << 20) and self.pos * 2 > len(self.buf):  # drop what was read
+            self.forget()
+        self.buf += text
+        return True
+
+    def forget(self) -> None:
+        gone = self.buf[:self.pos]
+        nl = gone.count("\n")
+        self.col0 = (self.col0 if nl == 0 else 0) + len(gone) - (gone.rfind("\n") + 1)
+        self.line += nl
+        self.buf = self.buf[self.pos:]
+        self.pos = 0
+
+    def skip_ws(self) -> str:
+        """The next non-whitespace character ("" at the end of the file), not consumed."""
+        while True:
+            while self.pos < len(self.buf) and self.buf[self.pos] in " \t\r\n":
+                self.pos += 1
+            if self.pos < len(self.buf):
+                return self.buf[self.pos]
+            if not self.more():
+                return ""
+
+    def where(self, index: int) -> tuple[int, int]:
+        nl = self.buf.count("\n", 0, index)
+        col = index - (self.buf.rfind("\n", 0, index) + 1) + (self.col0 if nl == 0 else 0)
+        return self.line + nl, col + 1
+
+    def error(self, index: int, message: str) -> PayloadFileError:
+        line, col = self.where(index)
+        return PayloadFileError(self.path, message, line, col)
+
+
+def _iter_json_array(path: Path, src: _Source, info: _ReadInfo,
+                     progress: Progress | None) -> Iterator[tuple[int, int, Any, Any]]:
+    """The records of a big top-level array, one element at a time (the file is never held whole)."""
+    decoder = json.JSONDecoder(parse_constant=_reject_constant)
+    r = _ArrayReader(path, src)
+    info.total_bytes = total = src.total
+    if progress:
+        progress(0, total)
+    next_report = PROGRESS_EVERY
+    r.more()
+    if r.buf.startswith("\ufeff"):
+        info.bom = True
+        r.pos = 1
+        r.col0 = -1
+    r.skip_ws()
+    r.pos += 1  # the "["
+    recno = 0
+    digits = sys.get_int_max_str_digits()
+    while True:
+        c = r.skip_ws()
+        if c == "]" and recno == 0:
+            raise r.error(r.pos, "the top-level array is empty: no records")
+        if c == "":
+            raise r.error(r.pos, "invalid JSON: the file ends inside the top-level array (truncated?)")
+        start = r.pos
+        size = r.chunk
+        while True:
+            try:
+                sys.set_int_max_str_digits(0)
+                obj, end = decoder.raw_decode(r.buf, start)
+                break
+            except json.JSONDecodeError as e:
+                # an error well before the end of what was read is real; one at its end (or a string
+                # still open) may only mean the element goes on: read more, then parse it again
+                if r.eof or (len(r.buf) - e.pos > 32 and not e.msg.startswith("Unterminated string")):
+                    raise r.error(e.pos, f"invalid JSON: {e.msg}") from None
+                r.more(size)
+                size *= 2
+                start = r.pos
+            except ValueError as e:  # NaN / Infinity
+                raise r.error(start, f"invalid JSON: {e}") from None
+            finally:
+                sys.set_int_max_str_digits(digits)
+        recno += 1
+        if type(obj) is not dict:
+            raise r.error(start, f"record {recno} (array element {recno - 1}) is a {_json_kind(obj)}; every element "
+                          "of the top-level array must be a JSON object")
+        raw = r.buf[start:end].encode()
+        r.pos = end
+        line, _ = r.where(start)
+        yield recno, line, obj, raw
+        del obj, raw
+        if progress and src.raw_pos(r.read_bytes) >= next_report:
+            progress(src.raw_pos(r.read_bytes), total)
+            next_report = src.raw_pos(r.read_bytes) + PROGRESS_EVERY
+        c = r.skip_ws()
+        if c == ",":
+            r.pos += 1
+        elif c == "]":
+            r.pos += 1
+            if r.skip_ws():
+                raise r.error(r.pos, "invalid JSON: unexpected content after document")
+            break
+        else:
+            raise r.error(r.pos, "invalid JSON: expected ',' or ']' after an array element"
+                          if c else "invalid JSON: the file ends inside the top-level array (truncated?)")
+    if progress:
+        progress(total, total)
 
 
 def _check_file(path: str | os.PathLike) -> tuple[Path, str]:

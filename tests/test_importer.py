@@ -567,3 +567,63 @@ def test_user_schema_change_notes_count_every_value(tmp_path):
     s.write_text(json.dumps(doc))
     again = load_payload_file(f, schema_path=s)
     assert any("the schema changes 300 sampled values" in n and "at: xs[*] (300)" in n for n in again.notes)
+
+
+@pytest.fixture
+def stream_json(monkeypatch):
+    """Read every .json top-level array element by element (as files over 16 MB are), in tiny chunks."""
+    import payloads.importer as imp
+
+    monkeypatch.setattr(imp, "STREAM_JSON_BYTES", 0)
+    monkeypatch.setattr(imp, "_STREAM_CHUNK", 97)
+
+
+def test_big_json_arrays_are_read_element_by_element_with_the_same_result(tmp_path, monkeypatch):
+    recs = [{"id": i, "name": f"n{i}", "vals": [i * 0.5, None], "big": 10**30 + i, "s": "é" * (i % 7),
+             "long": "x" * (i % 3) * 300} for i in range(400)]
+    f = tmp_path / "arr.json"
+    f.write_text("\ufeff[\n" + ",\n".join(json.dumps(r, ensure_ascii=False) for r in recs) + "\n]\n", encoding="utf-8")
+    whole = load_payload_file(f, max_records=50)
+    import payloads.importer as imp
+
+    monkeypatch.setattr(imp, "STREAM_JSON_BYTES", 0)
+    monkeypatch.setattr(imp, "_STREAM_CHUNK", 97)
+    calls = []
+    streamed = load_payload_file(f, max_records=50, progress=lambda d, t: calls.append((d, t)))
+    assert streamed.schema == whole.schema and streamed.value == whole.value and streamed.notes == whole.notes
+    assert calls[0] == (0, f.stat().st_size) and calls[-1] == (f.stat().st_size, f.stat().st_size)
+
+
+@pytest.mark.parametrize("text, line, column, message", [
+    ('[{"a": 1},\n {"a": tru}]', 2, 8, "invalid JSON"),
+    ('[{"a": 1}, 3]', 1, 12, "record 2 (array element 1) is a number"),
+    ('[{"a": 1}, {"a": 2}', 1, 20, "the file ends inside the top-level array"),
+    ('[ ]', 1, 3, "the top-level array is empty"),
+    ('[{"a": 1}] {"a": 2}', 1, 12, "unexpected content after document"),
+    ('[{"a": 1},\n  {"a": NaN}]', 2, 3, "invalid JSON: NaN is not JSON"),
+])
+def test_errors_in_a_streamed_json_array_name_line_and_column(tmp_path, stream_json, text, line, column, message):
+    f = tmp_path / "bad.json"
+    f.write_text(text)
+    with pytest.raises(PayloadFileError) as ei:
+        load_payload_file(f)
+    assert (ei.value.line, ei.value.column) == (line, column) and message in str(ei.value)
+
+
+def test_memory_of_a_streamed_json_array_does_not_grow_with_records(tmp_path, monkeypatch):
+    import payloads.importer as imp
+
+    monkeypatch.setattr(imp, "STREAM_JSON_BYTES", 0)
+    big = "y" * 1_000_000
+    peaks = {}
+    for n in (4, 24):
+        f = tmp_path / f"big{n}.json"
+        f.write_bytes(b"[" + b",".join(orjson.dumps({"id": i, "blob": big}) for i in range(n)) + b"]")
+        tracemalloc.start()
+        try:
+            p = load_payload_file(f)
+            peaks[n] = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert len(_items(p)) == 1
+    assert peaks[24] - peaks[4] < 2_000_000, f"peaks {peaks}: memory grows with the number of records"
