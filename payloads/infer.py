@@ -32,6 +32,13 @@ The rules (also in docs/own-payloads.md):
   renamed (``first-name`` -> ``first_name``, ``2fa`` -> ``f_2fa``, ``名前``/``""`` -> ``field_<id>``),
   the original key is kept in the field's doc as ``JSON key: "first-name"`` and in a note, and
   :meth:`Conversions.apply` renames the data keys. Field ids are assigned in first-seen order from 1.
+  Identifiers that break a codec library (``self``, ``DESCRIPTOR``: :data:`RESERVED_FIELD_NAMES`)
+  and keys equal to an earlier one after dropping ``_`` and folding case (``user_id`` / ``userId``,
+  one protobuf JSON name) are renamed the same way (``self_``, ``userId_2``), so every codec sees
+  the same names. Every object read as a map gets a note (kind ``map``) with the reason.
+- Record names: from the key, singularised for list items / map values (``statuses`` ->
+  ``Status``); a different record under a taken name is qualified by its parent (``DriverVehicle``;
+  ``InstrumentItem`` under the root ``Instrument``), then numbered, outside in (``Node``, ``Node2``).
 """
 
 from __future__ import annotations
@@ -116,7 +123,7 @@ class FidelityNote:
     ``also`` lists further paths the change shows up at (a renamed key's new name)."""
 
     path: Path
-    kind: str  # renamed | absent-null | int-to-float | big-int-text | json-text | too-deep | null-wrapped | root-map
+    kind: str  # renamed | absent-null | int-to-float | big-int-text | json-text | too-deep | null-wrapped | root-map | map
     message: str
     also: tuple = ()
 
