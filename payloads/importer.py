@@ -240,10 +240,10 @@ def _not_json(path: Path, head: bytes) -> None:
     nul = head.find(b"\x00")
     if nul >= 0:
         even, odd = head[0::2], head[1::2]
-        if even.count(0) > len(even) // 3 or odd.count(0) > len(odd) // 3:
-            if head.replace(b"\x00", b"").isascii():
-                raise PayloadFileError(path, "invalid JSON: the file contains NUL bytes between its characters: is it "
-                                       "UTF-16 or UTF-32 without a byte order mark? save it as UTF-8")
+        if (even.count(0) > len(even) // 3 or odd.count(0) > len(odd) // 3) and \
+                head.replace(b"\x00", b"").lstrip(_WS)[:1] in (b"{", b"["):
+            raise PayloadFileError(path, "invalid JSON: the file contains NUL bytes between its characters: is it "
+                                   "UTF-16 or UTF-32 without a byte order mark? save it as UTF-8")
     controls = _CONTROL.findall(head)
     first = head.lstrip(_WS + _BOM)[:1]
     if nul >= 0 or (controls and (first not in b'{["-0123456789tfn' or len(controls) * 100 > len(head))):

@@ -494,6 +494,9 @@ def test_binary_files_are_not_json(tmp_path):
         load_payload_file(f)
     with pytest.raises(PayloadFileError, match="Latin-1"):  # text in another encoding is still told so
         load_payload_file(SAMPLES / "latin1.ndjson")
+    f.write_bytes('[{"city": "Zürich"}]'.encode("utf-16-le"))  # no byte order mark
+    with pytest.raises(PayloadFileError, match="is it UTF-16 or UTF-32 without a byte order mark"):
+        load_payload_file(f)
 
 
 def test_ndjson_lines_that_are_arrays_after_a_header_row(tmp_path):
