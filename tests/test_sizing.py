@@ -83,3 +83,12 @@ def test_scaling_sweep_stops_when_one_call_is_too_slow():
     assert measured == [1, 10, 20]
     skipped = [e for e in out["errors"] if e["error"].startswith("not measured: one encode of n=20 took")]
     assert [e["n"] for e in skipped] == [30, 40]
+
+
+def test_memory_uses_the_gates_call_as_the_warm_up_when_it_was_slow():
+    fn, calls = _sleeper(0.05)
+    memory.peak_bytes(fn, 1, repeats=3, budget_s=0.1, warmed_cost_s=0.2)
+    assert len(calls) == 1  # no extra untraced call; one traced call fits the budget
+    fn, calls = _sleeper(0.0)
+    memory.peak_bytes(fn, 1, repeats=3, budget_s=0.1, warmed_cost_s=1e-6)
+    assert len(calls) == 3
