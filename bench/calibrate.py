@@ -37,10 +37,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.sizing import fmt_s, one_call_s, sized_count
 from bench.stats import mann_whitney_p, median_ci95
 from bench.timing import Case, Plan, run_cases
 
 BARE_REPEAT_S = 0.002  # one bare repeat (timeit's "number" calls) lasts about this long
+BARE_MIN_REPEATS = 5
+# Above this per-call cost the harness overhead (well under a microsecond per round) is below 0.05 %
+# of the figure: the call is not calibrated (40+ calls of a multi-second encode would take minutes)
+CALIBRATE_MAX_CALL_S = 0.002
 OPS = ("encode", "decode")
 
 
@@ -67,13 +72,21 @@ def bare_samples(fn: Callable[[Any], Any], arg: Any, budget_s: float, repeat_s: 
         if t >= repeat_s / 4 or number >= 1 << 22:
             break
         number *= 4
+    per_call = t / number
     number = max(1, round(number * repeat_s / t)) if t > 0 else number
-    repeats = int(max(7, min(5000, budget_s / max(repeat_s, 1e-9))))
+    # repeats sized from the measured cost: a call longer than repeat_s makes every repeat longer
+    repeats = sized_count(max(repeat_s, per_call * number), budget_s, 5000, BARE_MIN_REPEATS)
     return [t * 1e9 / number for t in timer.repeat(repeats, number)], number
 
 
 def calibrate_call(fn: Callable[[Any], Any], arg: Any, plan: Plan, settings: Settings) -> dict:
-    """Harness vs bare loop on ``fn(arg)``, interleaved; see the module docstring."""
+    """Harness vs bare loop on ``fn(arg)``, interleaved; see the module docstring. A call that costs
+    more than ``CALIBRATE_MAX_CALL_S`` is not calibrated: the row says ``skipped`` and why."""
+    cost = one_call_s(fn, arg)
+    if cost > CALIBRATE_MAX_CALL_S:
+        return {"harness_ns": None, "bare_ns": None, "ratio": None, "ratios": [], "one_call_ns": round(cost * 1e9),
+                "skipped": f"one call takes {fmt_s(cost)}: the harness overhead (under a microsecond per round) is "
+                           f"below {100 * 1e-6 / CALIBRATE_MAX_CALL_S:.2f} % of it; not calibrated"}
     hplan = dataclasses.replace(plan, budget_s=settings.budget_s, disabled=False)
     h_all: list[float] = []
     b_all: list[float] = []
@@ -204,6 +217,10 @@ def produce(ctx: Any) -> dict:
     data = run_calibration(ctx.codecs, [small_payload(ctx.payloads)], ctx.plan, settings, ctx.out_dir,
                            ctx.plugins, ctx.log)
     data["duration_s"] = round(time.perf_counter() - t0, 2)
+    skipped = sorted({f"{r['codec']} {r['op']}" for r in data["rows"] if r.get("skipped")})
+    if skipped:
+        data["notes"].append(f"not calibrated, one call too slow for the harness overhead to matter (over "
+                             f"{fmt_s(CALIBRATE_MAX_CALL_S)}): " + ", ".join(skipped))
     ratios = [r["ratio"] for r in data["rows"] if isinstance(r.get("ratio"), (int, float))]
     if ratios:
         ctx.log(f"calibration: harness/bare {min(ratios):.3f}–{max(ratios):.3f} in {data['duration_s']:.1f} s")
@@ -227,6 +244,9 @@ def print_rows(rows: list[dict], console: Any = None) -> None:
     for r in rows:
         if r.get("error"):
             table.add_row(r["codec"], r["payload"], r["op"], "-", "-", "-", "", f"[red]{r['error'][:60]}[/red]")
+            continue
+        if r.get("skipped"):
+            table.add_row(r["codec"], r["payload"], r["op"], "-", "-", "-", "", r["skipped"][:60])
             continue
         ratio = r["ratio"]
         style = "green" if abs(ratio - 1) <= 0.05 else "yellow"

@@ -22,7 +22,7 @@ from typing import Any
 from bench.timing import Case, Plan, run_cases
 from formats.api import Codec, Prepared, UnsupportedSchema
 from payloads.catalog import Payload
-from payloads.model import differences
+from payloads.losses import count_differences
 
 GZIP_LEVEL = 6
 ZSTD_LEVEL = 3
@@ -72,11 +72,29 @@ def gate(prepared: Prepared, value: Any) -> tuple[Any, bytes, Any, list[dict]]:
     data = bytes(data)
     decoded = prepared.decode(data)
     back = prepared.from_native(decoded)
-    diffs = [
-        {"path": d.path, "expected": _jsonable(d.expected), "actual": _jsonable(d.actual)}
-        for d in differences(value, back)
-    ]
-    return native, data, decoded, diffs
+    return native, data, decoded, fidelity(value, back)
+
+
+class Fidelity(list):
+    """The first ``FIDELITY_EXAMPLES`` differences (dicts for results.json), with the true ``total``
+    and the count per path (list indices folded into ``[*]``) in ``by_path``."""
+
+    total: int = 0
+    by_path: dict[str, int]
+
+
+FIDELITY_EXAMPLES = 20
+FIDELITY_PATHS = 30
+
+
+def fidelity(value: Any, back: Any) -> Fidelity:
+    loss = count_differences(value, back, examples=FIDELITY_EXAMPLES)
+    out = Fidelity({"path": d.path, "expected": _jsonable(d.expected), "actual": _jsonable(d.actual)}
+                   for d in loss.examples)
+    out.total = loss.total
+    top = sorted(loss.by_path.items(), key=lambda kv: (-kv[1], kv[0]))
+    out.by_path = dict(top[:FIDELITY_PATHS])
+    return out
 
 
 def access_function(prepared: Prepared, schema: Any, value: Any, data: bytes,
@@ -143,7 +161,10 @@ def measure_row(codec: Codec, payload: Payload, plan: Plan) -> dict:
         return row
     row["status"] = "ok"
     row["verdict"] = "lossy" if diffs else "exact"
-    row["fidelity"] = diffs
+    row["fidelity"] = list(diffs)
+    if diffs:
+        row["fidelity_total"] = diffs.total  # every changed value; "fidelity" holds the first examples
+        row["fidelity_paths"] = diffs.by_path
     row["size"] = sizes(data)
 
     cases = [

@@ -26,19 +26,34 @@ import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
+from bench.sizing import one_call_s, sized_count
+
 REPEATS = 3
+BUDGET_S = 1.0  # per figure: a call so slow that 3 traced calls take longer is traced fewer times
+SLOW_GATE_S = 0.05  # a gate (round trip) slower than this doubles as the untraced warm-up call
+TRACE_SLOWDOWN = 3.0  # tracemalloc makes an allocating call about this much slower (an estimate)
 NOTES = [
-    "peak bytes allocated during one call (median of 3), measured with tracemalloc in a separate pass, "
-    "never while timing; includes the returned object",
+    "peak bytes allocated during one call (median of 3, or fewer traced calls when one call is so slow that 3 "
+    f"would take over {BUDGET_S:g} s), measured with tracemalloc in a separate pass, never while timing; "
+    "includes the returned object",
     "tracemalloc sees only Python-allocator memory: C/Rust libraries that call malloc directly (upb arenas, "
     "libxml2 trees, internal write buffers) are under-reported — e.g. protobuf/upb's decode keeps its message "
     "in a upb arena, so its decode peak is close to nothing",
 ]
 
 
-def peak_bytes(fn: Callable[[Any], Any], arg: Any, repeats: int = REPEATS) -> int:
-    """Median over ``repeats`` of the tracemalloc peak above the baseline during ``fn(arg)``."""
-    fn(arg)  # untraced first call: lazy initialisation is not the call's memory
+def peak_bytes(fn: Callable[[Any], Any], arg: Any, repeats: int = REPEATS,
+               budget_s: float = BUDGET_S, warmed_cost_s: float | None = None) -> int:
+    """Median over up to ``repeats`` traced calls of the tracemalloc peak above the baseline during
+    ``fn(arg)``; fewer (at least one) when the traced calls would not fit in ``budget_s``.
+
+    ``warmed_cost_s``: ``fn`` already ran untraced (the correctness gate) and took at most this long;
+    then no extra untraced call is made."""
+    if warmed_cost_s is None:
+        cost = one_call_s(fn, arg)  # untraced first call: lazy initialisation is not the call's memory
+    else:
+        cost = warmed_cost_s
+    repeats = sized_count(cost * TRACE_SLOWDOWN, budget_s, repeats, 1)
     peaks = []
     for _ in range(repeats):
         tracemalloc.start()
@@ -63,10 +78,16 @@ def measure_codec(codec: Any, payloads: list, repeats: int = REPEATS) -> list[di
         try:
             codec.check_schema(p.schema)
             prepared = codec.prepare(p.schema)
+            t0 = time.perf_counter()
             native, data, _decoded, _ = gate(prepared, p.value)
+            gate_s = time.perf_counter() - t0
             row["encoded_bytes"] = len(data)
-            row["encode_peak_bytes"] = peak_bytes(prepared.encode, native, repeats)
-            row["decode_peak_bytes"] = peak_bytes(prepared.decode, data, repeats)
+            # the gate ran encode and decode once, untraced: lazy set-up is done. When it was slow,
+            # that call is the warm-up and its time sizes the traced repeats; when it was fast, a
+            # warm-up call of its own measures the cost more precisely
+            warmed = gate_s if gate_s > SLOW_GATE_S else None
+            row["encode_peak_bytes"] = peak_bytes(prepared.encode, native, repeats, warmed_cost_s=warmed)
+            row["decode_peak_bytes"] = peak_bytes(prepared.decode, data, repeats, warmed_cost_s=warmed)
         except Exception as e:
             row["error"] = f"{type(e).__name__}: {e}"[:500]
         rows.append(row)

@@ -16,7 +16,8 @@ Layout (``schema_version`` 1)::
           "codec", "format", "payload",
           "status": "ok" | "failed" | "unsupported",
           "verdict": "exact" | "lossy" | "failed" | "unsupported",
-          "fidelity": [{"path", "expected", "actual"}],   # the exact loss when lossy
+          "fidelity": [{"path", "expected", "actual"}],   # the exact loss when lossy (the first 20)
+          "fidelity_total": int, "fidelity_paths": {path: n},  # when lossy: every changed value, per path ([*])
           "error": str|null,                               # why failed / unsupported
           "size": {"raw": int, "gzip": int, "zstd": int},
           "encode": Stats|null, "decode": Stats|null,

@@ -35,6 +35,10 @@ COUNTS_FULL = (1, 10, 100, 1000, 10000)
 COUNTS_QUICK = (1, 10, 100, 1000)
 
 
+# a count whose one encode call takes longer than this many figure budgets ends the sweep (noted)
+MAX_CALL_BUDGETS = 12
+
+
 def sweep_plan(mode: str) -> Plan:
     if mode == "quick":
         return Plan(budget_s=0.02, round_s=0.0005, min_rounds=3, max_rounds=100, warmup_rounds=1)
@@ -86,11 +90,14 @@ def measure_codec(codec: Any, counts: Sequence[int], plan: Plan) -> dict:
     codec.check_schema(schema)
     prepared = codec.prepare(schema)
     cases, sizes, errors = [], {}, []
-    for n in counts:
+    max_call_s = plan.budget_s * MAX_CALL_BUDGETS
+    for i, n in enumerate(counts):
         value = batch_value(n)
         try:
             native = prepared.to_native(value)
+            t0 = time.perf_counter()
             data = prepared.encode(native)
+            cost = time.perf_counter() - t0
             diffs = differences(value, prepared.from_native(prepared.decode(data)))
             if diffs:
                 raise ValueError(f"round trip differs: {diffs[0]}")
@@ -100,6 +107,11 @@ def measure_codec(codec: Any, counts: Sequence[int], plan: Plan) -> dict:
         sizes[n] = len(data)
         cases += [Case(f"n{n}-encode", prepared.encode, native, plan.budget_s),
                   Case(f"n{n}-decode", prepared.decode, data, plan.budget_s)]
+        if cost > max_call_s and not plan.disabled:  # the larger counts would take minutes: sized from the cost
+            errors += [{"codec": codec.name, "n": m, "error": f"not measured: one encode of n={n} took "
+                        f"{cost * 1e3:.0f} ms (over {max_call_s * 1e3:.0f} ms), so n={m} is skipped"}
+                       for m in counts[i + 1:]]
+            break
     series = {op: [] for op in ("encode", "decode")}
     if not plan.disabled and cases:
         run_cases(cases, plan)

@@ -5,8 +5,8 @@ document, which every msgbench payload is (a record). What BSON cannot carry, an
 reported:
 
 - integers beyond int64: impossible in the common model too (int64 is the widest kind);
-- map keys containing a NUL byte: ``bson.InvalidDocument`` at encode time (per value, not per
-  schema, so it is a failed row, not an unsupported schema);
+- map keys containing a NUL byte: ``UnsupportedSchema`` at encode time naming the key and its path
+  (the value, not the schema, is what BSON cannot hold; the row is reported unsupported with why);
 - keys starting with ``$`` or containing ``.`` encode and decode fine here; MongoDB *servers*
   restrict them in stored documents, so do not rely on them if the message ends up in a database;
 - int64 values decode as ``bson.int64.Int64`` (an ``int`` subclass); ``from_native`` turns them
@@ -17,9 +17,28 @@ reported:
 
 from __future__ import annotations
 
-from formats.api import ALL_TYPE_KINDS, Capabilities, Codec, SimplePrepared
+from typing import Any
+
+from formats.api import ALL_TYPE_KINDS, Capabilities, Codec, SimplePrepared, UnsupportedSchema
 from formats.native_convert import POLICIES, check_policy, make_from_native
 from payloads.model import Record
+
+
+def _nul_key(value: Any, path: str = "") -> tuple[str, str] | None:
+    """``(path, key)`` of the first dict key holding a NUL character, for the error message."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if isinstance(k, str) and "\x00" in k:
+                return (path or "<root>"), k
+            found = _nul_key(v, f"{path}.{k}" if path else str(k))
+            if found:
+                return found
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            found = _nul_key(v, f"{path}[{i}]")
+            if found:
+                return found
+    return None
 
 
 class BsonCodec(Codec):
@@ -62,7 +81,15 @@ class BsonCodec(Codec):
         decode_doc = bson.decode
 
         def encode(native: dict) -> bytes:
-            return encode_doc(native, codec_options=options)
+            try:
+                return encode_doc(native, codec_options=options)
+            except bson.InvalidDocument as e:
+                where = _nul_key(native)
+                if where is None:
+                    raise
+                raise UnsupportedSchema(f"{self.name}: the map key {where[1]!r} at {where[0]} contains a NUL "
+                                        "character (U+0000): BSON keys are NUL-terminated C strings and cannot "
+                                        f"hold one ({e})") from None
 
         def decode(data: bytes) -> dict:
             return decode_doc(data, codec_options=options)

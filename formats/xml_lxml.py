@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -65,6 +66,33 @@ from payloads.model import (
     Type,
     normalize,
 )
+
+# characters outside XML 1.0's Char production (https://www.w3.org/TR/xml/#charsets)
+_NOT_XML_CHAR = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _bad_xml_text(value: Any, path: str = "") -> str:
+    """Where the first string (or map key) XML 1.0 cannot hold is, and which character: for the error."""
+    if isinstance(value, str):
+        m = _NOT_XML_CHAR.search(value)
+        if m:
+            ch = m.group()
+            return (f"{path or '<root>'}: character U+{ord(ch):04X} at position {m.start()} of {value[:40]!r} is not "
+                    "allowed in XML 1.0 (no control characters but tab, LF and CR; no U+FFFE, U+FFFF or surrogates)")
+        return ""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            sub = f"{path}.{k}" if path else str(k)
+            found = _bad_xml_text(k, f"{path or '<root>'}: the map key") if isinstance(k, str) else ""
+            found = found or _bad_xml_text(v, sub)
+            if found:
+                return found
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            found = _bad_xml_text(v, f"{path}[{i}]")
+            if found:
+                return found
+    return ""
 
 
 class XmlRejected(ValueError):
@@ -460,7 +488,8 @@ class LxmlCodec(Codec):
             except SchemaMismatch:
                 raise
             except ValueError as e:  # lxml: "All strings must be XML compatible", surrogates
-                raise UnsupportedSchema(f"{cname}: a value cannot be written as XML 1.0 text: {e}") from None
+                raise UnsupportedSchema(f"{cname}: a value cannot be written as XML 1.0 text: "
+                                        f"{_bad_xml_text(value) or e}") from None
             return tostring(root, encoding="UTF-8")
 
         parser = etree.XMLParser(

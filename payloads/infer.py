@@ -32,6 +32,13 @@ The rules (also in docs/own-payloads.md):
   renamed (``first-name`` -> ``first_name``, ``2fa`` -> ``f_2fa``, ``名前``/``""`` -> ``field_<id>``),
   the original key is kept in the field's doc as ``JSON key: "first-name"`` and in a note, and
   :meth:`Conversions.apply` renames the data keys. Field ids are assigned in first-seen order from 1.
+  Identifiers that break a codec library (``self``, ``DESCRIPTOR``: :data:`RESERVED_FIELD_NAMES`)
+  and keys equal to an earlier one after dropping ``_`` and folding case (``user_id`` / ``userId``,
+  one protobuf JSON name) are renamed the same way (``self_``, ``userId_2``), so every codec sees
+  the same names. Every object read as a map gets a note (kind ``map``) with the reason.
+- Record names: from the key, singularised for list items / map values (``statuses`` ->
+  ``Status``); a different record under a taken name is qualified by its parent (``DriverVehicle``;
+  ``InstrumentItem`` under the root ``Instrument``), then numbered, outside in (``Node``, ``Node2``).
 """
 
 from __future__ import annotations
@@ -41,7 +48,7 @@ import math
 import re
 import sys
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,7 +72,10 @@ from payloads.model import (
 )
 
 MAX_DEPTH = 48  # containers nested deeper than this (from the record) are stored as JSON text
-MAX_RECORD_FIELDS = 64  # an object with more distinct keys than this is a map
+# An object with more distinct keys than this is a map. Real records can be wide (a GitHub repository
+# object has ~80 keys, wide CSV exports hundreds), so this bound is about memory: a map keyed by ids
+# would otherwise grow one node per key while reading. Every format takes records this wide.
+MAX_RECORD_FIELDS = 1000
 VARYING_MAP_MIN_KEYS = 16  # ... or with at least this many keys that vary between occurrences
 FLOAT_EXACT_INT = 2**53
 
@@ -113,7 +123,7 @@ class FidelityNote:
     ``also`` lists further paths the change shows up at (a renamed key's new name)."""
 
     path: Path
-    kind: str  # renamed | absent-null | int-to-float | big-int-text | json-text | too-deep | null-wrapped | root-map
+    kind: str  # renamed | absent-null | int-to-float | big-int-text | json-text | too-deep | null-wrapped | root-map | map
     message: str
     also: tuple = ()
 
@@ -298,9 +308,87 @@ def sanitize_field_name(key: str, field_id: int) -> str:
     return s
 
 
+# Keys that are identifiers but break a library when used as a field name: ``self`` is the first
+# parameter of protobuf's generated Python message constructors (``Cls(self=...)`` is a TypeError);
+# ``DESCRIPTOR`` and ``Extensions`` are attributes of every protobuf message class. They are renamed
+# in the model (``self`` -> ``self_``), so every codec sees the same name.
+RESERVED_FIELD_NAMES = frozenset({"self", "DESCRIPTOR", "Extensions"})
+
+
+def mangled(name: str) -> str:
+    """The form under which two field names clash in some format: protobuf derives a JSON name by
+    dropping ``_`` and capitalising the next letter (``user_id`` and ``userId`` are both ``userId``,
+    which protoc rejects), and case-insensitive languages fold case. So: no ``_``, lower case."""
+    return name.replace("_", "").lower()
+
+
+def field_names(keys: list[str]) -> dict[str, tuple[str, str]]:
+    """``key -> (field name, why renamed)`` for the keys of one record, in first-seen order: a valid
+    identifier keeps its name unless it is reserved or clashes (after :func:`mangled`) with an
+    earlier key; other keys are sanitised; clashes get ``_2``, ``_3``, ..."""
+    out: dict[str, tuple[str, str]] = {}
+    taken: dict[str, str] = {}  # mangled form -> the key that has it
+    for key in keys:
+        if _IDENT.match(key) and key not in RESERVED_FIELD_NAMES and mangled(key) not in taken:
+            out[key] = (key, "")
+            taken[mangled(key)] = key
+    for i, key in enumerate(keys, start=1):
+        if key in out:
+            continue
+        base = sanitize_field_name(key, i)
+        if base in RESERVED_FIELD_NAMES:
+            base += "_"
+            why = f"{key!r} is a reserved name in a codec library (protobuf's Python API)"
+        elif _IDENT.match(key):
+            why = (f"it clashes with {taken[mangled(key)]!r} once a format mangles names, e.g. protobuf's JSON "
+                   f"name {_lower_camel(key)!r}")
+        else:
+            why = "not an identifier in every format"
+        name, n = base, 2
+        while mangled(name) in taken:
+            name = f"{base}_{n}"
+            n += 1
+        out[key] = (name, why)
+        taken[mangled(name)] = key
+    return out
+
+
+def _lower_camel(name: str) -> str:
+    parts = name.split("_")
+    out = parts[0]
+    for p in parts[1:]:
+        out += p[:1].upper() + p[1:]
+    return out
+
+
+# plural -> singular where the rules below get it wrong
+_IRREGULAR = {
+    "people": "person", "children": "child", "men": "man", "women": "woman", "feet": "foot", "teeth": "tooth",
+    "mice": "mouse", "geese": "goose", "indices": "index", "matrices": "matrix", "vertices": "vertex",
+    "appendices": "appendix", "criteria": "criterion", "phenomena": "phenomenon", "analyses": "analysis",
+    "axes": "axis", "bases": "base", "crises": "crisis", "theses": "thesis", "diagnoses": "diagnosis",
+    "leaves": "leaf", "lives": "life", "knives": "knife", "wives": "wife", "halves": "half", "shelves": "shelf",
+    "wolves": "wolf", "selves": "self", "quizzes": "quiz", "series": "series", "species": "species",
+    "news": "news", "data": "data", "media": "media", "movies": "movie", "cookies": "cookie",
+    "zombies": "zombie", "pies": "pie", "ties": "tie", "lies": "lie", "calories": "calorie",
+    "selfies": "selfie", "rookies": "rookie", "hoodies": "hoodie", "goalies": "goalie", "sorties": "sortie",
+    "brownies": "brownie", "genies": "genie", "prairies": "prairie", "heroes": "hero", "potatoes": "potato",
+    "tomatoes": "tomato", "echoes": "echo", "vetoes": "veto", "torpedoes": "torpedo", "volcanoes": "volcano",
+}
+# words ending in -us / -as / -is whose plural adds -es (statuses -> status, not "statuse")
+_ES_STEMS = ("status", "bus", "virus", "campus", "bonus", "census", "focus", "nexus", "plus", "minus",
+             "consensus", "surplus", "prospectus", "apparatus", "corpus", "alias", "bias", "gas", "canvas",
+             "atlas", "lens", "iris", "chorus", "circus", "genus", "octopus", "radius", "syllabus", "thesaurus")
+
+
 def _singular(word: str) -> str:
     w = word
     low = w.lower()
+    if low in _IRREGULAR:
+        sing = _IRREGULAR[low]
+        return (sing[:1].upper() + sing[1:]) if w[:1].isupper() else sing
+    if low.endswith("es") and low[:-2] in _ES_STEMS:
+        return w[:-2]
     if low.endswith("ies") and len(w) > 4:
         return w[:-3] + ("Y" if w[-3].isupper() else "y")
     if low.endswith(("sses", "shes", "ches", "xes", "zzes")):
@@ -344,11 +432,33 @@ def json_text(v: Any) -> str:
         return orjson.dumps(v).decode()
     except (TypeError, orjson.JSONEncodeError):
         limit = sys.getrecursionlimit()
+        digits = sys.get_int_max_str_digits()
         try:
             sys.setrecursionlimit(max(limit, 10_000))
+            sys.set_int_max_str_digits(0)  # integers of any length
             return json.dumps(v, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
         finally:
             sys.setrecursionlimit(limit)
+            sys.set_int_max_str_digits(digits)
+
+
+def int_text(x: Any) -> Any:
+    """The decimal digits of an integer of any length (Python refuses over 4300 digits by default)."""
+    if type(x) is not int:
+        return x
+    limit = sys.get_int_max_str_digits()
+    try:
+        sys.set_int_max_str_digits(0)
+        return str(x)
+    finally:
+        sys.set_int_max_str_digits(limit)
+
+
+def _short_int(x: Any) -> str:
+    if type(x) is not int or -10**30 < x < 10**30:
+        return str(x)
+    digits = int_text(abs(x))
+    return f"{'-' if x < 0 else ''}{digits[:6]}...({len(digits)} digits)"
 
 
 def _kinds_text(kinds: int) -> str:
@@ -379,11 +489,41 @@ class Conversions:
 
 class _Builder:
     def __init__(self, reserved: Iterable[str]):
-        self.records: dict[str, Record | None] = {n: None for n in reserved}
+        self.records: dict[str, Record | None] = {n: None for n in reserved}  # None: reserved, being built
         self.losses: list[FidelityNote] = []
+        self.parents: list[str] = []  # names of the records being built, outermost first
 
     def note(self, path: Path, kind: str, message: str, also: tuple = ()) -> None:
         self.losses.append(FidelityNote(tuple(path), kind, message, also))
+
+    def candidates(self, base: str) -> Iterator[str]:
+        """Names for a nested record called ``base``: itself, qualified by the enclosing record
+        (``DriverVehicle``; ``InstrumentItem`` inside ``Instrument``), then numbered."""
+        yield base
+        parent = self.parents[-1] if self.parents else ""
+        if parent == base and len(self.parents) == 1:
+            yield base + "Item"  # the items of the root's namesake: instruments.json {instruments: [...]}
+        elif parent and base not in parent and parent not in base:
+            yield parent + base  # another record's vehicle: DriverVehicle
+        n = 2
+        while True:
+            yield f"{base}{n}"
+            n += 1
+
+    def reserve(self, base: str) -> str:
+        """Claim a name for a record before its children are named (nesting is numbered outside in)."""
+        for name in self.candidates(base):
+            if name not in self.records:
+                self.records[name] = None
+                return name
+        raise AssertionError("unreachable")
+
+    def same_shape(self, base: str, fields: tuple[Field, ...]) -> Record | None:
+        family = re.compile(re.escape(base) + r"(Item|\d+)?\Z|[A-Za-z0-9]*" + re.escape(base) + r"\Z")
+        for name, rec in self.records.items():
+            if rec is not None and rec.fields == fields and family.match(name):
+                return rec  # the same shape under the same key elsewhere: share the type
+        return None
 
     def record_named(self, base: str, fields: tuple[Field, ...], doc: str, exact: bool = False) -> Record:
         if exact:  # the root: its name was reserved up front
@@ -421,9 +561,10 @@ class _Builder:
                 return INT32, None
             if INT64_MIN <= node.imin and node.imax <= INT64_MAX:
                 return INT64, None
-            self.note(path, "big-int-text", f"integers outside int64 (seen {node.imin}..{node.imax}): stored as "
+            self.note(path, "big-int-text", f"integers outside int64 (seen {_short_int(node.imin)}.."
+                      f"{_short_int(node.imax)}): stored as "
                       "strings holding the decimal digits (exact, but the type changes)")
-            return STRING, str
+            return STRING, int_text
         if k in (_FLOAT, _FLOAT | _INT):
             if k & _INT:
                 if max(-node.imin, node.imax) > sys.float_info.max:
@@ -432,7 +573,8 @@ class _Builder:
                     return STRING, json_text
                 msg = "integers and floats mixed: integers become float64"
                 if max(-node.imin, node.imax) > FLOAT_EXACT_INT:
-                    msg += f" (integers beyond 2**53 lose precision; seen {node.imin}..{node.imax})"
+                    msg += (f" (integers beyond 2**53 lose precision; seen {_short_int(node.imin)}.."
+                            f"{_short_int(node.imax)})")
                 self.note(path, "int-to-float", msg)
                 return FLOAT64, _to_float
             return FLOAT64, None
@@ -499,6 +641,9 @@ class _Builder:
             values = _merged_values(node)
             t, c = self.build_elements(values, (*path, VALUES), type_name_for_key(hint, plural=True, fallback=hint),
                                        depth, "map value")
+            self.note(path, "map", f"an object read as a map<string, {t.type_name}> rather than a record: {reason}"
+                      + (" (the values are JSON text: give a schema with --schema to keep them typed)"
+                         if c is not None and values.kinds & (values.kinds - 1) and t == STRING else ""))
             if c is None:
                 return MapType(t), None
             return MapType(t), lambda v, c=c: {k: c(x) for k, x in v.items()}
@@ -508,22 +653,18 @@ class _Builder:
                      exact: bool = False) -> tuple[Record, Conv | None]:
         fields: list[Field] = []
         spec: dict[str, tuple[str, Conv | None]] = {}
-        used: set[str] = {k for k in node.fields if _IDENT.match(k)}  # valid keys keep their names
+        names = field_names(list(node.fields))
+        rname = name if exact else self.reserve(name)
+        self.parents.append(rname)
         changed = False
         for i, (key, child) in enumerate(node.fields.items(), start=1):
-            fname = sanitize_field_name(key, i)
-            base, n = fname, 2
-            while fname != key and fname in used:
-                fname = f"{base}_{n}"
-                n += 1
-            used.add(fname)
+            fname, why = names[key]
             fpath = (*path, key)
-            ft, fc = self.build(child, fpath, type_name_for_key(key, fallback=f"{name}Field{i}"), depth + 1)
+            ft, fc = self.build(child, fpath, type_name_for_key(key, fallback=f"{rname}Field{i}"), depth + 1)
             docs = []
             if fname != key:
                 docs.append(f"{JSON_KEY_DOC}{json.dumps(key, ensure_ascii=False)}")
-                self.note(fpath, "renamed", f"key renamed to {fname!r} (not an identifier in every format)",
-                          also=((*path, fname),))
+                self.note(fpath, "renamed", f"key renamed to {fname!r} ({why})", also=((*path, fname),))
                 changed = True
             absent = child.present < node.objs
             optional = absent or child.nulls > 0
@@ -535,7 +676,16 @@ class _Builder:
             docs += self.field_docs(fpath)
             fields.append(Field(fname, ft, i, optional=optional, doc="; ".join(docs)))
             spec[key] = (fname, fc)
-        rec = self.record_named(name, tuple(fields), "", exact)
+        self.parents.pop()
+        if exact:
+            rec = self.record_named(name, tuple(fields), "", exact)
+        else:
+            prior = self.same_shape(name, tuple(fields))
+            if prior is not None:
+                del self.records[rname]
+                rec = prior
+            else:
+                rec = self.records[rname] = Record(rname, tuple(fields), "")
         if not changed:
             return rec, None
 

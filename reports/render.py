@@ -59,6 +59,10 @@ def _stats_view(st: dict | None) -> dict | None:
     return v
 
 
+def _int_or(v: Any, default: int) -> int:
+    return v if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else default
+
+
 def _row_view(r: dict, info: dict, front: set[str]) -> dict:
     size = r.get("size") if isinstance(r.get("size"), dict) else {}
     fid = [f for f in (r.get("fidelity") or []) if isinstance(f, dict)]
@@ -74,6 +78,9 @@ def _row_view(r: dict, info: dict, front: set[str]) -> dict:
         "verdict": r.get("verdict") or r.get("status") or "failed",
         "error": r.get("error"),
         "fidelity": fid,
+        "fidelity_total": _int_or(r.get("fidelity_total"), len(fid)),
+        "fidelity_paths": {str(k): _int_or(v, 0) for k, v in (r.get("fidelity_paths") or {}).items()}
+        if isinstance(r.get("fidelity_paths"), dict) else {},
         "raw": size.get("raw"), "gzip": size.get("gzip"), "zstd": size.get("zstd"),
         "encode": _stats_view(r.get("encode")),
         "decode": _stats_view(r.get("decode")),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import tracemalloc
 from pathlib import Path
 
@@ -331,7 +332,8 @@ def test_sampling_is_deterministic_in_file_order_and_noted():
     assert ids == [r["trip_id"] for r in _items(b)]
     assert ids != [f"t-{1000 + i}" for i in range(5)]  # a reservoir sample, not the first five
     assert a.schema == load_payload_file(SAMPLES / "trips.ndjson").schema  # inferred from every record
-    assert any("reservoir sample of 5 of the 12 records (seed 0" in n for n in a.notes)
+    assert any("uniform random sample of 5 of the 12 records from the whole file" in n and "seed 0" in n
+               for n in a.notes)
     with pytest.raises(PayloadFileError, match="max_records must be at least 1"):
         load_payload_file(SAMPLES / "trips.ndjson", max_records=0)
     assert DEFAULT_MAX_RECORDS == 1000
@@ -340,7 +342,7 @@ def test_sampling_is_deterministic_in_file_order_and_noted():
 def test_byte_budget_cuts_the_sample():
     p = load_payload_file(SAMPLES / "trips.ndjson", max_bytes=1000)
     assert 1 <= len(_items(p)) < 12
-    assert any("to stay within 1000 bytes" in n for n in p.notes)
+    assert any("at most 1000 bytes of JSON" in n for n in p.notes)
 
 
 def test_progress_reports_bytes():
@@ -409,3 +411,222 @@ def test_integers_beyond_64_bits_are_read_exactly(tmp_path):
     p = load_payload_file(f)
     assert _items(p)[0] == {"id": "123456789012345678901", "s": "12345678901234567890"}
     assert any("id: integers outside int64" in n for n in p.notes)
+
+
+# -- issue 15: a fair sample, bounded memory, real-data shapes ------------------------------------
+
+
+def _write_ndjson(path: Path, records) -> Path:
+    with open(path, "wb") as out:
+        for r in records:
+            out.write(orjson.dumps(r) + b"\n")
+    return path
+
+
+def test_sample_is_drawn_from_the_whole_file_not_its_start(tmp_path):
+    # 3,000 records of ~5 KB: the 1 MB budget takes ~200; they used to all come from lines 1-632
+    f = _write_ndjson(tmp_path / "wide.ndjson", ({"line": i + 1, "text": "x" * 5000} for i in range(3000)))
+    p = load_payload_file(f)
+    lines = [r["line"] for r in _items(p)]
+    assert 150 <= len(lines) <= 200 and lines == sorted(lines)
+    per_tenth = [0] * 10
+    for ln in lines:
+        per_tenth[(ln - 1) * 10 // 3000] += 1
+    assert min(per_tenth) >= 8, per_tenth  # ~20 expected in each tenth of the file
+    (note,) = [n for n in p.notes if n.startswith("value:")]
+    assert f"uniform random sample of {len(lines)} of the 3000 records from the whole file" in note
+    assert "at most 1000000 bytes of JSON" in note and f"lines {lines[0]}..{lines[-1]}" in note
+
+
+def test_memory_stays_within_the_budget_for_large_records(tmp_path):
+    """Records of 1 MB: memory must not grow with their number (it used to hold every sampled record
+    parsed). Parsing one 1 MB line costs its own transient memory; 24 records must cost no more than 4."""
+    big = "y" * 1_000_000
+    peaks = {}
+    for n in (4, 24):
+        f = _write_ndjson(tmp_path / f"big{n}.ndjson", ({"id": i, "blob": big, "n": [i, i]} for i in range(n)))
+        tracemalloc.start()
+        try:
+            p = load_payload_file(f)
+            peaks[n] = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert len(_items(p)) == 1  # one record is always kept, even beyond the budget
+    assert peaks[24] - peaks[4] < 2_000_000, f"peaks {peaks}: memory grows with the number of records"
+    assert peaks[24] < 40_000_000
+
+
+@pytest.mark.parametrize("compression", ["gzip", "zstd"])
+def test_compressed_files_are_recognised_by_their_magic_bytes(tmp_path, compression):
+    import gzip
+
+    import zstandard
+
+    raw = (SAMPLES / "trips.ndjson").read_bytes()
+    packed = gzip.compress(raw) if compression == "gzip" else zstandard.ZstdCompressor().compress(raw)
+    plain = load_payload_file(SAMPLES / "trips.ndjson")
+    for name in ("trips.ndjson.gz" if compression == "gzip" else "trips.jsonl.zst", "trips.ndjson"):
+        f = tmp_path / compression / name
+        f.parent.mkdir(exist_ok=True)
+        f.write_bytes(packed)
+        calls = []
+        p = load_payload_file(f, progress=lambda d, t, calls=calls: calls.append((d, t)))
+        assert _record_type(p) == _record_type(plain) and p.value == plain.value and p.name == "trips"
+        assert f"read {compression}-compressed {name}" in p.notes
+        assert calls[-1] == (len(packed), len(packed))
+    f.write_bytes(packed[: len(packed) // 2])
+    with pytest.raises(PayloadFileError, match=f"cannot read the {compression} data"):
+        load_payload_file(f)
+
+
+def test_binary_files_are_not_json(tmp_path):
+    f = tmp_path / "blob.json"
+    f.write_bytes(random_bytes := random.Random(0).randbytes(4096))
+    with pytest.raises(PayloadFileError) as ei:
+        load_payload_file(f)
+    assert "not JSON: the file looks binary" in str(ei.value) and "Latin-1" not in str(ei.value)
+    assert "\n" not in str(ei.value)
+    f.write_bytes(b"\x89PNG\r\n\x1a\n" + random_bytes)
+    with pytest.raises(PayloadFileError, match="not JSON: the file is a PNG image"):
+        load_payload_file(f)
+    f.write_bytes(b"BZh91AY&SY" + random_bytes)
+    with pytest.raises(PayloadFileError, match="bzip2-compressed .*decompress it first"):
+        load_payload_file(f)
+    with pytest.raises(PayloadFileError, match="Latin-1"):  # text in another encoding is still told so
+        load_payload_file(SAMPLES / "latin1.ndjson")
+    f.write_bytes('[{"city": "Zürich"}]'.encode("utf-16-le"))  # no byte order mark
+    with pytest.raises(PayloadFileError, match="is it UTF-16 or UTF-32 without a byte order mark"):
+        load_payload_file(f)
+
+
+def test_ndjson_lines_that_are_arrays_after_a_header_row(tmp_path):
+    f = tmp_path / "rows.ndjson"
+    f.write_text('["id", "name", "score"]\n[1, "a", 0.5]\n\n[2, "b", 1.5]\n[3, null, 2.5]\n')
+    p = load_payload_file(f)
+    assert _items(p) == [{"id": 1, "name": "a", "score": 0.5}, {"id": 2, "name": "b", "score": 1.5},
+                         {"id": 3, "name": None, "score": 2.5}]
+    assert any("first line is a header row naming the 3 columns" in n for n in p.notes)
+    f.write_text('["id", "name"]\n[1, "a"]\n[2]\n')
+    with pytest.raises(PayloadFileError, match=r"rows.ndjson:3:1: this row has 1 values, the header row has 2"):
+        load_payload_file(f)
+    f.write_text('[1, "a"]\n[2, "b"]\n')
+    with pytest.raises(PayloadFileError, match=r":1:1: the first line is an array but not a header row"):
+        load_payload_file(f)
+    f.write_text('["id"]\n{"id": 1}\n')
+    with pytest.raises(PayloadFileError, match=r":2:1: expected an array of 1 values \(the header row on line 1"):
+        load_payload_file(f)
+    f.write_text('[{"id": 1}, {"id": 2}]\n')
+    with pytest.raises(PayloadFileError, match="array of records belongs in a .json file"):
+        load_payload_file(f)
+
+
+@pytest.mark.parametrize("digits", [400, 5000])
+def test_integers_beyond_float64_range_are_read_exactly(tmp_path, digits):
+    big = "9" * digits
+    f = tmp_path / "huge.ndjson"
+    f.write_text(f'{{"n": {big}, "k": 1}}\n{{"n": -1, "k": 2}}\n')
+    p = load_payload_file(f)
+    assert _items(p)[0]["n"] == big and _record_type(p).field("n").type == STRING
+    assert any("n: integers outside int64" in n for n in p.notes)
+    f.write_text(f'{{"n": {big}, "k": }}\n')
+    with pytest.raises(PayloadFileError, match=r"huge.ndjson:1:\d+: invalid JSON"):
+        load_payload_file(f)
+
+
+def test_exported_schema_reimports_when_records_have_a_records_key(tmp_path):
+    f = _write_ndjson(tmp_path / "dns.ndjson", ({"zone": f"z{i}.example", "records": [{"type": "A", "ttl": i}]}
+                                                for i in range(5)))
+    p = load_payload_file(f)
+    schema = tmp_path / "dns.schema.json"
+    schema.write_text(json.dumps(type_to_json(p.schema)))
+    again = load_payload_file(f, schema_path=schema)
+    assert again.schema == p.schema and again.value == p.value
+
+
+def test_unknown_keys_in_an_edited_schema_name_the_path(tmp_path):
+    p = load_payload_file(SAMPLES / "trips.ndjson")
+    doc = type_to_json(p.schema)
+    doc["fields"][0]["type"]["items"]["fields"][2]["optinal"] = True
+    f = tmp_path / "typo.schema.json"
+    f.write_text(json.dumps(doc))
+    name = doc["fields"][0]["type"]["items"]["fields"][2]["name"]
+    with pytest.raises(PayloadFileError, match=rf"schema.fields\[0\] \(records\).type.items.fields\[2\] \({name}\): "
+                                               r"unknown key "
+                                               r"'optinal' \(a typo\? allowed here: name, id, type, optional"):
+        load_payload_file(SAMPLES / "trips.ndjson", schema_path=f)
+    doc = type_to_json(p.schema)
+    doc["fields"][0]["type"]["itemz"] = doc["fields"][0]["type"]["items"]
+    f.write_text(json.dumps(doc))
+    with pytest.raises(PayloadFileError, match=r"schema.fields\[0\] \(records\).type: unknown key 'itemz'"):
+        load_payload_file(SAMPLES / "trips.ndjson", schema_path=f)
+
+
+def test_user_schema_change_notes_count_every_value(tmp_path):
+    f = _write_ndjson(tmp_path / "pts.ndjson", ({"xs": [1, 2, 3, 4, 5] * 20} for _ in range(3)))
+    p = load_payload_file(f)
+    doc = type_to_json(p.schema)
+    doc["fields"][0]["type"]["items"]["fields"][0]["type"]["items"] = "float64"  # int32 -> float64
+    s = tmp_path / "pts.schema.json"
+    s.write_text(json.dumps(doc))
+    again = load_payload_file(f, schema_path=s)
+    assert any("the schema changes 300 sampled values" in n and "at: xs[*] (300)" in n for n in again.notes)
+
+
+@pytest.fixture
+def stream_json(monkeypatch):
+    """Read every .json top-level array element by element (as files over 16 MB are), in tiny chunks."""
+    import payloads.importer as imp
+
+    monkeypatch.setattr(imp, "STREAM_JSON_BYTES", 0)
+    monkeypatch.setattr(imp, "_STREAM_CHUNK", 97)
+
+
+def test_big_json_arrays_are_read_element_by_element_with_the_same_result(tmp_path, monkeypatch):
+    recs = [{"id": i, "name": f"n{i}", "vals": [i * 0.5, None], "big": 10**30 + i, "s": "é" * (i % 7),
+             "long": "x" * (i % 3) * 300} for i in range(400)]
+    f = tmp_path / "arr.json"
+    f.write_text("\ufeff[\n" + ",\n".join(json.dumps(r, ensure_ascii=False) for r in recs) + "\n]\n", encoding="utf-8")
+    whole = load_payload_file(f, max_records=50)
+    import payloads.importer as imp
+
+    monkeypatch.setattr(imp, "STREAM_JSON_BYTES", 0)
+    monkeypatch.setattr(imp, "_STREAM_CHUNK", 97)
+    calls = []
+    streamed = load_payload_file(f, max_records=50, progress=lambda d, t: calls.append((d, t)))
+    assert streamed.schema == whole.schema and streamed.value == whole.value and streamed.notes == whole.notes
+    assert calls[0] == (0, f.stat().st_size) and calls[-1] == (f.stat().st_size, f.stat().st_size)
+
+
+@pytest.mark.parametrize("text, line, column, message", [
+    ('[{"a": 1},\n {"a": tru}]', 2, 8, "invalid JSON"),
+    ('[{"a": 1}, 3]', 1, 12, "record 2 (array element 1) is a number"),
+    ('[{"a": 1}, {"a": 2}', 1, 20, "the file ends inside the top-level array"),
+    ('[ ]', 1, 3, "the top-level array is empty"),
+    ('[{"a": 1}] {"a": 2}', 1, 12, "unexpected content after document"),
+    ('[{"a": 1},\n  {"a": NaN}]', 2, 3, "invalid JSON: NaN is not JSON"),
+])
+def test_errors_in_a_streamed_json_array_name_line_and_column(tmp_path, stream_json, text, line, column, message):
+    f = tmp_path / "bad.json"
+    f.write_text(text)
+    with pytest.raises(PayloadFileError) as ei:
+        load_payload_file(f)
+    assert (ei.value.line, ei.value.column) == (line, column) and message in str(ei.value)
+
+
+def test_memory_of_a_streamed_json_array_does_not_grow_with_records(tmp_path, monkeypatch):
+    import payloads.importer as imp
+
+    monkeypatch.setattr(imp, "STREAM_JSON_BYTES", 0)
+    big = "y" * 1_000_000
+    peaks = {}
+    for n in (4, 24):
+        f = tmp_path / f"big{n}.json"
+        f.write_bytes(b"[" + b",".join(orjson.dumps({"id": i, "blob": big}) for i in range(n)) + b"]")
+        tracemalloc.start()
+        try:
+            p = load_payload_file(f)
+            peaks[n] = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert len(_items(p)) == 1
+    assert peaks[24] - peaks[4] < 2_000_000, f"peaks {peaks}: memory grows with the number of records"
