@@ -23,6 +23,7 @@ from bench.timing import Case, Plan, run_cases
 from formats.api import Codec, Prepared, UnsupportedSchema
 from payloads.catalog import Payload
 from payloads.losses import count_differences
+from payloads.model import differences
 
 GZIP_LEVEL = 6
 ZSTD_LEVEL = 3
