@@ -62,6 +62,9 @@ class Plan:
     max_rounds: int = 2000
     warmup_rounds: int = 3
     disabled: bool = False  # run each callable once, untimed (tests)
+    # Wall time one figure may take in one process, warm-up included: a slow call (a multi-MB
+    # document) gets fewer rounds (never fewer than 3) and no warm-up beyond the sizing calls.
+    max_case_s: float = 10.0
     # Worker processes per codec (interleaved between codecs); the budgets above are per process.
     # The variation between processes is what a rerun sees (see bench.stats.combine).
     processes: int = 5
@@ -77,7 +80,7 @@ class Plan:
     @classmethod
     def quick(cls) -> Plan:
         return cls(budget_s=0.04, conversion_budget_s=0.015, round_s=0.0002, min_rounds=7, warmup_rounds=2,
-                   processes=3)
+                   processes=3, max_case_s=1.0)
 
     @classmethod
     def full(cls) -> Plan:
@@ -101,8 +104,14 @@ def make_loop(fn: Callable[[Any], Any], arg: Any, inner_loops: int) -> Callable[
 
 
 def choose_inner_loops(fn: Callable[[Any], Any], arg: Any, round_s: float) -> tuple[int, float]:
-    """Calls per round so one round lasts about ``round_s``; also returns the per-call estimate."""
-    fn(arg)  # first call outside any measurement (lazy initialisation)
+    """Calls per round so one round lasts about ``round_s``; also returns the per-call estimate.
+    The first call runs outside any measurement (lazy initialisation); when it alone already lasts a
+    quarter round, one call per round it is, without calling again."""
+    t0 = time.perf_counter()
+    fn(arg)
+    first = time.perf_counter() - t0
+    if first >= round_s / 4:
+        return 1, first
     n = 1
     while True:
         loop = make_loop(fn, arg, n)
@@ -125,17 +134,22 @@ class Case:
     budget_s: float
     inner_loops: int = 1
     rounds: int = 1
+    warmup_rounds: int = 0
     result: dict | None = field(default=None)
     error: str | None = None
 
 
 def plan_case(case: Case, plan: Plan) -> None:
     if plan.disabled:
-        case.inner_loops, case.rounds = 1, 1
+        case.inner_loops, case.rounds, case.warmup_rounds = 1, 1, 0
         return
     case.inner_loops, per_call = choose_inner_loops(case.fn, case.arg, plan.round_s)
     round_time = max(per_call * case.inner_loops, 1e-9)
     case.rounds = int(max(plan.min_rounds, min(plan.max_rounds, case.budget_s / round_time)))
+    case.warmup_rounds = plan.warmup_rounds
+    if round_time * (case.rounds + case.warmup_rounds) > plan.max_case_s:  # a slow call: bounded wall time
+        case.warmup_rounds = 0  # the sizing calls above already warmed it up
+        case.rounds = max(3, min(case.rounds, int(plan.max_case_s / round_time)))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -153,7 +167,7 @@ def pytest_generate_tests(metafunc: Any) -> None:  # pragma: no cover - called b
 
 def test_timed_case(benchmark: Any, timed_case: Case) -> None:  # pragma: no cover - run by run_cases
     loop = make_loop(timed_case.fn, timed_case.arg, timed_case.inner_loops)
-    benchmark.pedantic(loop, rounds=timed_case.rounds, warmup_rounds=0 if _PLAN.disabled else _PLAN.warmup_rounds,
+    benchmark.pedantic(loop, rounds=timed_case.rounds, warmup_rounds=timed_case.warmup_rounds,
                        iterations=1)
     if _PLAN.disabled:
         timed_case.result = None

@@ -198,7 +198,7 @@ def test_a_slowed_codec_is_reported_significantly_slower(slowdouble_site: Path, 
     res = _compare(tmp_path / "A", tmp_path / "B", tmp_path / "C", _env())
     enc = next(r for r in res["rows"] if r["figure"] == "encode")
     assert enc["codec"] == "slowdouble/json" and enc["significant"] and enc["verdict"] == "slower"
-    assert enc["p_value"] < 1e-3 and enc["change_pct"] > 1000  # ~300 ns -> ~50 µs, 3 vs 3 processes
+    assert enc["p_value"] < compare.ALPHA and enc["change_pct"] > 1000  # ~300 ns -> ~50 µs, 3 vs 3 processes
     assert "slower" in (tmp_path / "C" / "compare.html").read_text()
 
 
@@ -329,3 +329,26 @@ def test_report_marks_codecs_within_noise_of_the_fastest() -> None:
     other = "protobuf/upb" if fastest[0] == "json/orjson" else "json/orjson"
     assert rows[other]["encode"].get("tie") is True
     assert rows["slow/codec"]["encode"].get("tie") is False
+
+
+def test_a_slow_call_gets_a_bounded_number_of_rounds_in_quick_mode() -> None:
+    """A multi-MB document's encode can take most of a second: quick mode caps one figure's wall
+    time per process (max_case_s) instead of running min_rounds + warm-up of it (issue: --quick
+    took 4-6 minutes on a 2 MB document). Sleep-based, so the machine's load cannot make it pass."""
+    import time as _time
+
+    from bench.timing import Case, plan_case
+
+    calls = []
+
+    def slow(_: object) -> None:
+        calls.append(1)
+        _time.sleep(0.3)
+
+    case = Case("encode", slow, None, Plan.quick().budget_s)
+    plan_case(case, Plan.quick())
+    assert (case.inner_loops, case.rounds, case.warmup_rounds) == (1, 3, 0)
+    assert len(calls) == 1  # the sizing reused its first call
+    fast = Case("encode", lambda x: x, 1, Plan.quick().budget_s)
+    plan_case(fast, Plan.quick())
+    assert fast.rounds >= Plan.quick().min_rounds and fast.warmup_rounds == Plan.quick().warmup_rounds
