@@ -23,7 +23,6 @@ import base64
 import json
 import math
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -42,6 +41,7 @@ def register_cli(sub: Any) -> None:
     enc.add_argument("-o", "--output", required=True, type=Path, metavar="FILE", help="where to write the bytes")
     enc.add_argument("--schema-out", type=Path, metavar="DIR",
                      help="also write the exported schema (.proto/.avsc/.thrift/.xsd/.schema.json) into DIR")
+    enc.add_argument("--timeout", type=float, default=120.0, metavar="S", help="give up on the encoder after S seconds")
     enc.set_defaults(func=cmd_encode)
 
     dec = sub.add_parser("decode", help="decode a message file and print it as JSON")
@@ -55,6 +55,13 @@ def register_cli(sub: Any) -> None:
     dec.add_argument("--max-records", type=int, metavar="N", help="records sampled from a --payload file")
     dec.add_argument("--bytes", choices=("base64", "hex"), default="base64", dest="bytes_as",
                      help="how bytes values are printed (default base64)")
+    dec.add_argument("--timeout", type=float, default=DECODE_TIMEOUT_S, metavar="S",
+                     help=f"give up on a decoder that has not answered after S seconds (default {DECODE_TIMEOUT_S:g})")
+    dec.add_argument("--memory-limit", type=int, default=MEMORY_LIMIT, metavar="BYTES",
+                     help="address space the decoder may allocate (default 1 GiB): untrusted sizes cannot exhaust the "
+                          "machine")
+    dec.add_argument("--max-bytes", type=int, default=256 << 20, metavar="N",
+                     help="largest message file read (default 256 MiB)")
     dec.add_argument("--check", action="store_true",
                      help="fail unless the decoded value equals the built-in payload's value")
     dec.set_defaults(func=cmd_decode)
@@ -103,20 +110,45 @@ def _codec(name: str) -> Any:
     return codec
 
 
-def _rerun_in_codec_env(codec: Any, argv: list[str]) -> int | None:
-    """A codec with a ``process_env`` this process lacks (e.g. protobuf/python) runs the same
-    command in a child process with that environment; returns its exit status (None: no need)."""
+DECODE_TIMEOUT_S = 10.0
+MEMORY_LIMIT = 1 << 30
+
+
+def encode_task(job: dict) -> bytes:
+    """``formats.isolation`` task: the bytes the benchmark measures, in the codec's own process."""
+    codec = _codec(job["codec"])
+    codec.check_schema(job["schema"])
+    prepared = codec.prepare(job["schema"])
+    return bytes(prepared.encode(prepared.to_native(job["value"])))
+
+
+def decode_task(job: dict) -> Any:
+    """``formats.isolation`` task: untrusted bytes -> the model value, under time and memory limits."""
+    codec = _codec(job["codec"])
+    prepared = codec.prepare(job["schema"])
+    try:
+        return prepared.from_native(prepared.decode(job["data"]))
+    except MemoryError:
+        raise MsgbenchError(f"the decoder tried to allocate more than the {job['memory_limit'] >> 20} MiB limit "
+                            "(a size field in the bytes asks for it)") from None
+
+
+def _isolated(fn: str, job: dict, codec: Any, timeout_s: float, memory_bytes: int | None, what: str) -> Any:
+    """Run an encode/decode task in a child with the codec's ``process_env``; one-line errors."""
+    from formats.isolation import Limits, Task, TaskDied, run_once
+
     env = dict(getattr(codec, "process_env", {}) or {})
-    if not env or all(os.environ.get(k) == v for k, v in env.items()):
-        return None
-    full = dict(os.environ)
-    full.update(env)
-    root = str(Path(__file__).resolve().parents[1])
-    full["PYTHONPATH"] = os.pathsep.join(p for p in (root, full.get("PYTHONPATH", "")) if p)
-    proc = subprocess.run([sys.executable, "-m", "bench.cli", *argv], env=full, capture_output=True)
-    sys.stdout.write(proc.stdout.decode("utf-8", "replace"))
-    sys.stderr.write(proc.stderr.decode("utf-8", "replace"))
-    return proc.returncode
+    try:
+        return run_once(Task(fn, job, env), Limits(total_s=timeout_s, memory_bytes=memory_bytes))
+    except TaskDied as e:
+        d = e.died
+        if d.reason == "timeout":
+            msg = f"no answer within {timeout_s:g} s (the decoder hung; killed); raise it with --timeout"
+        elif d.reason == "error":
+            msg = d.detail.removeprefix("MsgbenchError: ")
+        else:
+            msg = d.detail
+        raise MsgbenchError(f"{what}: {msg}") from None
 
 
 def _payload(name: str) -> Any:
@@ -135,15 +167,11 @@ def cmd_encode(args: argparse.Namespace) -> int:
         raise MsgbenchError("--schema and --max-records apply to --payload FILE, not to a built-in payload")
     schema = args.schema.resolve() if args.schema is not None else None
     codec = _codec(args.codec)
-    argv = ["encode", *([args.payload] if args.payload is not None else ["--payload", ref]),
-            *_file_argv(ref, schema, args.max_records), "--codec", args.codec, "-o", str(args.output)]
-    rc = _rerun_in_codec_env(codec, argv + (["--schema-out", str(args.schema_out)] if args.schema_out else []))
-    if rc is not None:
-        return rc
     payload = _payload(ref) if args.payload_file is None else _file_payload(ref, schema, args.max_records)
     codec.check_schema(payload.schema)
-    prepared = codec.prepare(payload.schema)
-    data = bytes(prepared.encode(prepared.to_native(payload.value)))
+    data = _isolated("bench.bytes_cli:encode_task", {"codec": codec.name, "schema": payload.schema,
+                                                      "value": payload.value}, codec, args.timeout, None,
+                     f"cannot encode {payload.name} as {codec.name}")
     sidecar: dict[str, Any] = {"codec": codec.name, "payload": payload.name, "bytes": len(data)}
     if args.payload_file is not None:  # decode rebuilds the same schema (and sample) from these
         sidecar["payload_file"] = ref
@@ -164,6 +192,23 @@ def cmd_encode(args: argparse.Namespace) -> int:
     write_atomic(Path(str(args.output) + SIDECAR_SUFFIX), json.dumps(sidecar, indent=1) + "\n")
     print(f"wrote {args.output} ({len(data)} bytes, {codec.name}, payload {payload.name})", file=sys.stderr)
     return 0
+
+
+def _read_message(path: Path, max_bytes: int) -> bytes:
+    """A message file's bytes: a regular file, at most ``max_bytes`` (a FIFO or a device such as
+    /dev/zero is refused instead of read forever)."""
+    import stat
+
+    try:
+        st = os.stat(path)
+    except OSError as e:
+        raise MsgbenchError(f"{path}: {e.strerror or e}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise MsgbenchError(f"{path}: not a regular file (a pipe, device or directory); save the message to a file")
+    if st.st_size > max_bytes:
+        raise MsgbenchError(f"{path}: {st.st_size:,} bytes is more than --max-bytes {max_bytes:,}")
+    with open(path, "rb") as f:
+        return f.read(max_bytes + 1)[:max_bytes]
 
 
 def _jsonable(v: Any, bytes_as: str) -> Any:
@@ -210,24 +255,14 @@ def cmd_decode(args: argparse.Namespace) -> int:
     elif _is_file_ref(ref):
         ref = str(Path(ref).resolve())
     schema = schema.resolve() if schema is not None else None
-    data = args.file.read_bytes()
+    data = _read_message(args.file, args.max_bytes)
     codec = _codec(args.codec)
-    rc = _rerun_in_codec_env(codec, ["decode", "--codec", args.codec, "--payload", ref,
-                                     *(_file_argv(ref, schema, max_records) if _is_file_ref(ref) else []),
-                                     "--bytes", args.bytes_as, *(["--check"] if args.check else []), str(args.file)])
-    if rc is not None:
-        return rc
     if side_codec and side_codec != codec.name:
         print(f"msgbench: note: {args.file} was written by {side_codec}, decoding with {codec.name}", file=sys.stderr)
     payload = _resolve_payload(ref, schema, max_records)
-    prepared = codec.prepare(payload.schema)
-    try:
-        value = prepared.from_native(prepared.decode(data))
-    except MsgbenchError:
-        raise
-    except Exception as e:
-        msg = " ".join(f"{type(e).__name__}: {e}".split())[:300]
-        raise MsgbenchError(f"{args.file}: cannot decode as {codec.name} {payload.name}: {msg}") from e
+    job = {"codec": codec.name, "schema": payload.schema, "data": data, "memory_limit": args.memory_limit}
+    value = _isolated("bench.bytes_cli:decode_task", job, codec, args.timeout, args.memory_limit,
+                      f"{args.file}: cannot decode as {codec.name} {payload.name}")
     sys.stdout.write(json.dumps(_jsonable(value, args.bytes_as), indent=2, ensure_ascii=False) + "\n")
     print(f"msgbench: note: bytes values are shown as {args.bytes_as}", file=sys.stderr)
     if args.check:

@@ -164,3 +164,53 @@ def test_importer_rejects_hostile_json_with_one_clear_line(kind, tmp_path) -> No
     assert len(lines[0]) < 500
     rss = float(proc.stderr.split("MAXRSS ")[-1].split()[0])
     assert rss < MAX_RSS_MB, rss
+
+
+# ------------------------------------------------------------------------------------------------
+# msgbench decode of untrusted bytes runs under time and memory limits, in a child process
+
+
+def _decode_cli(path, *extra):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "bench.cli", "--no-plugins", "decode", "--codec", *extra,
+                           str(path)], capture_output=True, text=True, timeout=120,
+                          cwd=str(Path(__file__).resolve().parents[1]))
+
+
+def test_decode_of_a_14_byte_thrift_compact_bomb_ends_with_a_one_line_error(tmp_path) -> None:
+    """An unknown list of 2**62 zero-size elements: thriftpy2's compact protocol loops forever."""
+    import time
+
+    from bench.faults import bombs
+
+    bad = tmp_path / "bomb.bin"
+    bad.write_bytes(bombs(b"\x00", "thrift/compact", "thrift")[0][0])
+    assert len(bad.read_bytes()) <= 14
+    t0 = time.monotonic()
+    proc = _decode_cli(bad, "thrift/compact", "--payload", "trip_request", "--timeout", "2")
+    assert proc.returncode != 0 and time.monotonic() - t0 < 30
+    err = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(err) == 1 and "no answer within 2 s" in err[0] and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_decode_memory_limit_turns_a_forged_length_into_a_clean_error(tmp_path) -> None:
+    import struct
+
+    # a Thrift binary string field (type 11, id 1) declaring 2**31-1 bytes: thriftpy2 allocates it
+    bad = tmp_path / "len.bin"
+    bad.write_bytes(bytes([11]) + struct.pack(">hi", 1, 0x7FFFFFFF) + b"x" * 8)
+    proc = _decode_cli(bad, "thrift/binary", "--payload", "trip_request", "--memory-limit", str(256 << 20))
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert "msgbench: error:" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_decode_refuses_a_fifo_and_a_device(tmp_path) -> None:
+    import os
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for path in (fifo, Path("/dev/zero")):
+        proc = _decode_cli(path, "json/orjson", "--payload", "trip_request")
+        assert proc.returncode != 0 and "not a regular file" in proc.stderr, proc.stderr
