@@ -330,15 +330,16 @@ def render_calibration(data: list | dict, ctx: SectionContext) -> str:
 def render_scaling(data: dict, ctx: SectionContext) -> str:
     series = [s for s in data.get("series", []) if isinstance(s, dict)]
     svg = charts.scaling_chart(series, "chart-scaling")
-    fig = ctx.chart("chart-scaling", svg, "Median time to encode / decode n messages, by n (both axes log "
-                    "scale). A slope of 1 means linear cost; a flatter start shows fixed per-call overhead.")
+    fig = ctx.chart("chart-scaling", svg, "Median time to encode / decode one message holding n records, by n "
+                    "(both axes log scale). A slope of 1 means linear cost; a flatter start shows fixed per-call "
+                    "overhead. Labels at the line ends give the largest n's time.")
     counts = data.get("counts") or []
     fits = [f for f in data.get("fits") or [] if isinstance(f, dict)]
 
     def num(v, f):
         return (f(v) if isinstance(v, (int, float)) else "–", v if isinstance(v, (int, float)) else None)
 
-    table = ctx.table([("codec", "text"), ("op", "text"), ("fixed cost per message", "num"), ("per record", "num"),
+    table = ctx.table([("codec", "text"), ("op", "text"), ("fixed cost per call", "num"), ("per record", "num"),
                        ("per byte", "num"), ("worst relative residual", "num")],
                       [[(f.get("codec"), None), (f.get("op"), None), num(f.get("fixed_ns"), fmt_ns),
                         num(f.get("per_record_ns"), fmt_ns), num(f.get("per_byte_ns"), lambda v: f"{v:.3g} ns"),
