@@ -6,6 +6,7 @@ codecs. ``write_report`` is the only function that touches the disk.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -214,6 +215,15 @@ def takeaways(doc: dict, codecs: list[str]) -> dict[str, str]:
             pp = " — a pure-Python implementation, not the format" if D.pure_python(info.get(worst[1], {})) else ""
             text += (f". The widest gap: {worst[1]}{pp} takes {A.fmt_ratio(worst[0])} as long as {worst[2]} "
                      f"on {worst[3]}")
+        for c in codecs:
+            if c != (worst or (0, None))[1] and D.pure_python(info.get(c, {})):
+                rs = [(A.speed_ns(r), r["payload"]) for r in A.ok_rows(doc) if r["codec"] == c and A.speed_ns(r)]
+                best = {p: min((A.speed_ns(r) for r in A.ok_rows(doc, p) if A.speed_ns(r)), default=None)
+                        for p in A.payload_names(doc)}
+                if rs:
+                    g = math.exp(sum(math.log(t / best[p]) for t, p in rs) / len(rs))
+                    text += (f". {c} is a pure-Python implementation (not the format): on average "
+                             f"{A.fmt_ratio(g)} the fastest")
         out["time"] = text + "."
     fronts = D.pareto_typed(doc)
     if fronts and any(fronts.values()):
