@@ -205,7 +205,8 @@ def _metric_answer(doc: dict, key: str, priority: str, metric, fmt, payloads: Se
         a.runner_number = fmt(ru[1])
         a.gap = gap_text(score, ru[1])
         if ru[1] / score - 1 < CLOSE:
-            a.caveats.append(f"close: {ru[0]} is within {100 * CLOSE:.0f}%, about one run's noise")
+            a.caveats.append(f"close: {ru[0]} is within {100 * CLOSE:.0f}%"
+                             + (", about one run's noise" if fmt is A.fmt_ns else ""))
     w = wins(ranked, codec)
     a.summary = f"{what} on {w} of {n} payload{'s' if n != 1 else ''}" if n > 1 else what
     if ru is not None:

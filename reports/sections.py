@@ -290,15 +290,22 @@ def render_faults(data: dict, ctx: SectionContext) -> str:
                                                                        for r in FAULT_RESULTS], detail_rows)
     examples = [(str(e.get("codec")), [str(x) for x in (e.get("examples") or [])]) for e in entries]
     worst.sort(reverse=True)
+    from reports.decision import fault_flags
+
     return ctx.render(FAULTS, trials=data.get("trials_per_kind"), kinds=kinds, table=table, detail=detail,
-                      examples=[x for x in examples if x[1]], worst=[w for _, w in worst])
+                      examples=[x for x in examples if x[1]], worst=[w for _, w in worst],
+                      flags=fault_flags(ctx.doc))
 
 
 FAULTS = """<p>Each codec decoded {{ trials if trials is not none else 'some' }} corrupted messages per fault kind
 ({{ kinds | join(', ') }}). A <em>clean error</em> is what you want; <em>silent garbage</em> (decoding
 "succeeds" with a wrong value), a hang or a crash are what to worry about.
-{% if worst %}Codecs with any silent garbage, hang or crash, most first: {{ worst | join(', ') }}.{% else %}No codec
-returned garbage, hung or crashed.{% endif %}</p>
+{% if not worst %}No codec returned garbage, hung or crashed.{% endif %}</p>
+{% if flags %}<p class="danger"><strong>Hangs and crashes</strong> (a denial-of-service risk for a service that
+decodes untrusted input):</p><ul class="danger-list">{% for f in flags %}<li>{{ f }}</li>{% endfor %}</ul>
+{% elif worst %}<p>No codec hung or crashed.</p>{% endif %}
+{% if worst %}<p>Silent garbage (a wrong value, no error) is expected to some degree: none of these formats carries a
+checksum, so a flipped bit inside a value decodes by design. Put a checksum (CRC) on the transport.</p>{% endif %}
 {{ table }}
 <details><summary>Per fault kind</summary>{{ detail }}</details>
 {% if examples %}<details><summary>Examples</summary><ul>{% for c, xs in examples %}{% for x in xs %}<li><code>{{ x }}</code></li>{% endfor %}{% endfor %}</ul></details>{% endif %}"""
