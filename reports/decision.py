@@ -217,7 +217,16 @@ def _metric_answer(doc: dict, key: str, priority: str, metric, fmt, payloads: Se
     if same:
         a.evidence.insert(0, f"other {format_name(codec)} implementations: "
                           + ", ".join(f"{c} {fmt(s)} ({gap_text(score, s)})" for c, s, _ in same))
-    for c in {codec, a.runner_up} - {None}:
+    if key in ("encode", "decode"):  # the typed figure, and its two parts apart
+        conv = "to_native" if key == "encode" else "from_native"
+        for i, c in enumerate(x for x in (codec, a.runner_up) if x):
+            rows = [r for r in A.ok_rows(doc) if r.get("codec") == c and r.get("payload") in set(payloads)]
+            lib = [A.median(r.get(key)) for r in rows]
+            cv = [A.median(r.get(conv)) for r in rows]
+            if rows and all(lib) and all(cv):
+                a.evidence.insert(i, f"{c} split: library {key} {fmt(_geomean(lib))} + conversion "
+                                  f"{fmt(_geomean(cv))} (geo-means, timed apart)")
+    for c in sorted({codec, a.runner_up} - {None}):
         if pure_python((info or {}).get(c, {})):
             a.caveats.append(f"{c} is a pure-Python implementation: its speed is the implementation's, "
                              "not the format's")
