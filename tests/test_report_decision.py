@@ -233,3 +233,41 @@ def test_measure_row_times_the_typed_boundary(monkeypatch):
         assert seen["decode_typed"] == payload.value  # bytes -> the typed model value itself
         prepared = reg.codec(name).prepare(payload.schema)
         assert prepared.from_native(prepared.decode(seen["encode_typed"])) == payload.value
+
+
+def test_pure_pieces():
+    from reports import decision as D
+
+    assert D.pick_label("protobuf/upb") == "Protobuf (protobuf/upb)"
+    assert D.pick_label("capnp/pycapnp-packed") == "Cap'n Proto (capnp/pycapnp-packed)"
+    assert D.pick_label("newfmt/lib") == "Newfmt (newfmt/lib)" and D.pick_label(None) == "no recommendation"
+    assert [D.size_class(x) for x in (292, 999, 1000, 99_999, 100_000)] == ["small", "small", "medium", "medium",
+                                                                             "large"]
+    assert D.gap_text(100, 100.3) == "+0.3%" and D.gap_text(100, 113) == "+13%" and D.gap_text(100, 223) == "2.23×"
+    assert D.pure_python({"backend": "pure-python (no compiled compact protocol in thriftpy2)"})
+    assert not D.pure_python({"backend": "cybin"}) and not D.pure_python({})
+    assert D.codecs_by_format(["thrift/binary", "json/orjson", "thrift/compact", "json/msgspec"]) == [
+        "thrift/binary", "thrift/compact", "json/orjson", "json/msgspec"]
+
+
+def test_typed_figure_falls_back_for_older_results():
+    """Results written before the typed figures: library + conversion medians; without the
+    conversion, the library figure (so old files still render, on the boundary they have)."""
+    from reports import analysis as A
+
+    row = {"encode": {"median_ns": 100.0}, "to_native": {"median_ns": 40.0}, "decode": {"median_ns": 50.0}}
+    assert A.typed_ns(row, "encode") == 140.0 and A.typed_ns(row, "decode") is None
+    assert A.op_ns(row, "decode") == 50.0 and A.speed_ns(row) == 190.0
+    row["decode_typed"] = {"median_ns": 80.0}
+    assert A.op_ns(row, "decode") == 80.0 and A.speed_ns(row) == 220.0
+
+
+def test_close_answers_say_so_and_fault_flags_name_each_codec():
+    from reports import decision as D
+
+    doc = recorded()
+    by = {a.key: a for a in D.answers(doc)}
+    assert any("within 5%" in c for c in by["smallest_zstd_large"].caveats)  # 29,362 vs 29,448 B
+    assert not any("noise" in c for c in by["smallest_zstd_large"].caveats)  # sizes are exact, not noisy
+    flags = D.fault_flags(doc)
+    assert len(flags) == 1 and flags[0].startswith("thrift/binary: 4 hangs, 9 crashes (9 out of memory)")
