@@ -65,17 +65,12 @@ def pure_python(info: dict) -> bool:
 # figures
 
 
-typed_ns, speed_ns = A.typed_ns, A.speed_ns
+speed_ns = A.speed_ns  # typed encode + decode (see reports.analysis.typed_ns)
 
 
-def op_ns(op: str) -> Callable[[dict], float | None]:
+def op_metric(op: str) -> Callable[[dict], float | None]:
     """The figure the comparison uses for ``op`` as a metric: typed when recorded, else library-only."""
     return lambda row: A.op_ns(row, op)
-
-
-def typed_total_ns(row: dict) -> float | None:
-    e, d = typed_ns(row, "encode"), typed_ns(row, "decode")
-    return None if e is None or d is None else e + d
 
 
 def zstd_size(row: dict) -> float | None:
@@ -392,9 +387,9 @@ def answers(doc: dict) -> list[Answer]:
     payloads = [p for p in A.payload_names(doc)]
     timed = any(speed_ns(r) is not None for r in A.ok_rows(doc))
     if timed:
-        out.append(_metric_answer(doc, "decode", "Fastest decode · bytes → typed value", op_ns("decode"),
+        out.append(_metric_answer(doc, "decode", "Fastest decode · bytes → typed value", op_metric("decode"),
                                   A.fmt_ns, payloads, "fastest decode", info=info))
-        out.append(_metric_answer(doc, "encode", "Fastest encode · typed value → bytes", op_ns("encode"),
+        out.append(_metric_answer(doc, "encode", "Fastest encode · typed value → bytes", op_metric("encode"),
                                   A.fmt_ns, payloads, "fastest encode", info=info))
     out += _size_answers(doc, "smallest_raw", "Smallest, uncompressed", A.raw_size, "smallest")
     out += _size_answers(doc, "smallest_zstd", "Smallest after zstd", zstd_size, "smallest after zstd")
