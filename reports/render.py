@@ -150,7 +150,7 @@ def _charts(doc: dict, payloads: list[str], codecs: list[str], slugs: dict[str, 
         cid = f"chart-time-{s}"
         svg, spread = charts.time_chart(p, titems, cid)
         out["time"].append({"id": cid, "svg": svg, "caption":
-                            f"Median time per call to encode and to decode one {p} message; shorter is better. "
+                            f"Median time per call to encode and to decode one {p} message; further left is better. "
                             "Dots: typed model value ⇄ bytes (the comparison); hollow diamonds: the library call "
                             f"alone. Labels: time · ratio to the fastest. Error bars: {spread}."})
         pts = [{"codec": _chart_label(r["codec"], info), "size": A.raw_size(r), "time": A.speed_ns(r),
