@@ -162,6 +162,7 @@ class Answer:
     evidence: list[str] = field(default_factory=list)
     caveats: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)  # red flags shown on the first screen
+    ties: list[str] = field(default_factory=list)  # codecs within this run's noise of the pick
     value: float | None = None
     runner_value: float | None = None
 
@@ -184,8 +185,43 @@ def gap_text(best: float, other: float) -> str:
     return f"+{100 * (r - 1):.0f}%" if r < 2 else A.fmt_ratio(r)
 
 
+def interval_of(op: str) -> Callable[[dict], tuple[float, float] | None]:
+    """The 95% CI of the median of the figure ``op_metric(op)`` uses, when recorded."""
+
+    def f(row: dict) -> tuple[float, float] | None:
+        st = row.get(f"{op}_typed") if A.median(row.get(f"{op}_typed")) is not None else row.get(op)
+        ci = st.get("ci95_ns") if isinstance(st, dict) else None
+        if isinstance(ci, (list, tuple)) and len(ci) == 2 and all(isinstance(x, (int, float)) and x > 0 for x in ci):
+            return float(ci[0]), float(ci[1])
+        return None
+
+    return f
+
+
+def ties(doc: dict, interval, ranked: Sequence[tuple[str, float, dict]]) -> list[str]:
+    """Codecs not distinguishable from the pick in this run: the geometric mean of their CI lower
+    bounds is at or below the geometric mean of the pick's CI upper bounds."""
+    rows = {(r["codec"], r["payload"]): r for r in A.ok_rows(doc)}
+
+    def bounds(codec: str, vals: dict) -> tuple[float, float] | None:
+        cis = [interval(rows[(codec, p)]) for p in vals]
+        if not cis or any(c is None for c in cis):
+            return None
+        return _geomean([c[0] for c in cis]), _geomean([c[1] for c in cis])
+
+    pick = bounds(ranked[0][0], ranked[0][2])
+    if pick is None:
+        return []
+    out = []
+    for c, _, vals in ranked[1:]:
+        b = bounds(c, vals)
+        if b is not None and b[0] <= pick[1]:
+            out.append(c)
+    return out
+
+
 def _metric_answer(doc: dict, key: str, priority: str, metric, fmt, payloads: Sequence[str], what: str,
-                   candidates: set[str] | None = None, info: dict | None = None) -> Answer:
+                   candidates: set[str] | None = None, info: dict | None = None, interval=None) -> Answer:
     ranked = rank(doc, metric, payloads, candidates)
     if not ranked:
         return Answer(key, priority, None, summary="No codec has an exact, measured result on every payload "
@@ -199,7 +235,15 @@ def _metric_answer(doc: dict, key: str, priority: str, metric, fmt, payloads: Se
         a.runner_up, a.runner_value = ru[0], ru[1]
         a.runner_number = fmt(ru[1])
         a.gap = gap_text(score, ru[1])
-        if ru[1] / score - 1 < CLOSE:
+    tied = ties(doc, interval, ranked) if interval is not None else []
+    if tied:
+        a.ties = tied
+        a.caveats.append("not distinguishable in this run (95% CIs overlap): " + ", ".join(tied)
+                         + "; compare runs (msgbench compare) before choosing on this alone")
+    if ru is not None:
+        if ru[0] in tied:
+            a.gap += " ≈ tie"
+        elif ru[1] / score - 1 < CLOSE:
             a.caveats.append(f"close: {ru[0]} is within {100 * CLOSE:.0f}%"
                              + (", about one run's noise" if fmt is A.fmt_ns else ""))
     w = wins(ranked, codec)
@@ -388,9 +432,9 @@ def answers(doc: dict) -> list[Answer]:
     timed = any(speed_ns(r) is not None for r in A.ok_rows(doc))
     if timed:
         out.append(_metric_answer(doc, "decode", "Fastest decode · bytes → typed value", op_metric("decode"),
-                                  A.fmt_ns, payloads, "fastest decode", info=info))
+                                  A.fmt_ns, payloads, "fastest decode", info=info, interval=interval_of("decode")))
         out.append(_metric_answer(doc, "encode", "Fastest encode · typed value → bytes", op_metric("encode"),
-                                  A.fmt_ns, payloads, "fastest encode", info=info))
+                                  A.fmt_ns, payloads, "fastest encode", info=info, interval=interval_of("encode")))
     out += _size_answers(doc, "smallest_raw", "Smallest, uncompressed", A.raw_size, "smallest")
     out += _size_answers(doc, "smallest_zstd", "Smallest after zstd", zstd_size, "smallest after zstd")
     d = _dictionary_answer(doc)

@@ -121,6 +121,7 @@ def page_rows(tree) -> dict[str, dict]:
             "pick": tr.xpath(".//*[contains(concat(' ', @class, ' '), ' pick ')]")[0].text_content(),
             "number": tr.xpath(".//td[contains(@class,'number')]")[0].text_content(),
             "runner": tr.xpath(".//td[contains(@class,'runner')]")[0].text_content(),
+            "gap": tr.xpath(".//td[contains(@class,'gap')]")[0].text_content(),
             "flags": [f.text_content() for f in tr.xpath(".//*[contains(@class,'flag')]")]}
     return out
 
@@ -149,6 +150,33 @@ def test_every_answer_recomputes_from_results_json(source, request):
             if runner[0] is not None:
                 tail = row["runner"].split(f"({runner[1]})", 1)[1]
                 assert number(tail) == pytest.approx(runner[0], rel=0.006), (key, row["runner"])
+
+
+@pytest.mark.parametrize("source", ["fixture", "recorded", "recorded-noisy"])
+def test_speed_ties_follow_the_confidence_intervals(source):
+    """A speed answer's runner-up is marked a tie exactly when the geometric mean of its CI lower
+    bounds is at or below the geometric mean of the pick's CI upper bounds."""
+    doc = build_document() if source == "fixture" else recorded()
+    if source == "recorded-noisy":  # one very noisy figure makes the runner-up a tie for encode
+        for r in doc["rows"]:
+            if (r["codec"], r["payload"]) == ("protobuf/upb", "trip_updates_batch"):
+                r["encode_typed"]["ci95_ns"] = [1.0, 2.0e7]
+    payloads = [p["name"] for p in doc["payloads"]]
+    rows = {(r["codec"], r["payload"]): r for r in doc["rows"]}
+    shown = page_rows(lxml.html.document_fromstring(render_html(doc)))
+
+    def geo(xs):
+        return math.exp(sum(math.log(x) for x in xs) / len(xs))
+
+    for op in ("decode", "encode"):
+        ranked = rank(doc, lambda r, op=op: (r.get(f"{op}_typed") or {}).get("median_ns"), payloads)
+        pick = ranked[0][1]
+        runner = next(c for _, c in ranked if fmt_of(c) != fmt_of(pick))
+        hi = geo([rows[(pick, p)][f"{op}_typed"]["ci95_ns"][1] for p in payloads])
+        lo = geo([rows[(runner, p)][f"{op}_typed"]["ci95_ns"][0] for p in payloads])
+        assert ("tie" in shown[op]["gap"]) == (lo <= hi), (source, op, shown[op]["gap"], lo, hi)
+    if source == "recorded-noisy":
+        assert "tie" in shown["encode"]["gap"]
 
 
 def test_recorded_run_answers_follow_the_issue(rec_tree):
