@@ -280,7 +280,7 @@ def render_faults(data: dict, ctx: SectionContext) -> str:
                        (fmt_int(unchanged), unchanged), (fmt_int(mem), mem)])
     heads = [("codec", "text"), ("clean error", "num"), ("silent garbage", "num"), ("hang", "num"),
              ("crash", "num"), ("trials", "num"), ("clean-error rate", "num"),
-             ("garbage equal to the original", "num"), ("crashes that were memory errors", "num")]
+             ("garbage equal to original", "num"), ("crashes: out of memory", "num")]
     grand = sum(totals.values())
     foot = [["total"] + [fmt_int(totals[r]) for r in FAULT_RESULTS] + [fmt_int(grand),
             f"{100 * totals['clean_error'] / grand:.1f} %" if grand else "–",
