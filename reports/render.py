@@ -442,7 +442,8 @@ def render_markdown(doc: dict) -> str:
             out += _wrap(f"  - ⚠ {_md(f)}", "    ")
         for c in r.caveats:
             out += _wrap(f"  - ⚠ {_md(c)}", "    ")
-    out += ["", "Speed compares typed model value ⇄ bytes for every codec (library call + conversion).", ""]
+    out += ["", "Speed compares typed model value ⇄ bytes for every codec (library call + conversion);",
+            "the library call alone is in the HTML report.", ""]
     if view["pure_python"]:
         out += _wrap("Pure-Python implementations (their speed is the implementation's, not the format's): "
                      + ", ".join(_md(c) for c in view["pure_python"]) + ".", "")
