@@ -594,6 +594,8 @@ def produce(ctx: Any) -> dict:
     payloads = choose_payloads(ctx.payloads)
     section: dict[str, Any] = {"trials_per_kind": trials, "payloads": [p.name for p in payloads],
                                "memory_limit_bytes": MEMORY_LIMIT, "trial_timeout_s": TRIAL_TIMEOUT_S,
+                               # older results counted a MemoryError as a crash (readers convert them)
+                               "memory_error_outcome": "clean_error",
                                "codecs": []}
     if not payloads:
         section["error"] = "no payloads to probe"

@@ -138,6 +138,29 @@ def total_ns(row: dict) -> float | None:
     return None if e is None or d is None else e + d
 
 
+def typed_ns(row: dict, op: str) -> float | None:
+    """Median ns of ``op`` ("encode"/"decode") on the typed boundary (typed model value ⇄ bytes): the
+    ``*_typed`` figure, or library + conversion medians for results that predate it, else None."""
+    t = median(row.get(f"{op}_typed"))
+    if t is not None:
+        return t
+    lib = median(row.get(op))
+    conv = median(row.get("to_native" if op == "encode" else "from_native"))
+    return None if lib is None or conv is None else lib + conv
+
+
+def op_ns(row: dict, op: str) -> float | None:
+    """The figure comparisons use for ``op``: typed when recorded, else the library-only figure."""
+    t = typed_ns(row, op)
+    return t if t is not None else median(row.get(op))
+
+
+def speed_ns(row: dict) -> float | None:
+    """Encode + decode as the comparisons count it (typed when recorded, else library-only)."""
+    e, d = op_ns(row, "encode"), op_ns(row, "decode")
+    return None if e is None or d is None else e + d
+
+
 def raw_size(row: dict) -> int | None:
     s = row.get("size")
     return s.get("raw") if isinstance(s, dict) and isinstance(s.get("raw"), (int, float)) else None
@@ -398,11 +421,12 @@ def recommendations(doc: dict) -> list[Recommendation]:
 
 
 def wire_cost(row: dict, rate: float = DEFAULT_RATE, link_bps: float = DEFAULT_LINK_BPS) -> dict:
-    """CPU-seconds per second spent encoding + decoding, and share of the link, at ``rate`` msg/s.
+    """CPU-seconds per second spent encoding + decoding (typed figures when recorded), and share of
+    the link, at ``rate`` msg/s.
 
     The same formulas run in the page's JavaScript (keep them in step with ``report.js``).
     """
-    t = total_ns(row)
+    t = speed_ns(row)
     raw = raw_size(row)
     z = _zstd_size(row)
     return {
@@ -427,7 +451,7 @@ def calculator_data(doc: dict) -> dict:
         items = []
         for r in ok_rows(doc, p):
             items.append({"codec": r["codec"], "bytes": raw_size(r), "zstd": _zstd_size(r),
-                          "enc_ns": median(r.get("encode")), "dec_ns": median(r.get("decode")),
+                          "enc_ns": op_ns(r, "encode"), "dec_ns": op_ns(r, "decode"),
                           "per_call": per_call.get(p, {}).get(r["codec"], {})})
         out["payloads"][p] = items
     return out

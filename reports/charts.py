@@ -62,7 +62,7 @@ RC = {
 LOG_SPAN = 30.0  # use a log axis when values span more than this factor
 
 
-def label(text: object, limit: int = 28) -> str:
+def label(text: object, limit: int = 30) -> str:
     """User text for matplotlib: shortened to ``limit`` characters (the tables carry the full name), and
     no mathtext interpretation (``$`` would start a formula)."""
     text = str(text)
@@ -194,59 +194,97 @@ def _err(stats: dict) -> tuple[float, float, str]:
     return 0.0, 0.0, ""
 
 
-def time_chart(payload: str, items: Sequence[dict], chart_id: str) -> tuple[str, str]:
-    """Encode and decode median per codec, side by side, with error bars.
+def _unit(ns: float) -> str:
+    """The unit ``fmt_ns`` would print for ``ns`` (``ns``, ``µs``, ``ms``, ``s``)."""
+    return fmt_ns(ns).rsplit(" ", 1)[-1]
 
-    ``items``: {codec, encode: Stats|None, decode: Stats|None, status}. Returns (svg, spread label).
+
+def time_chart(payload: str, items: Sequence[dict], chart_id: str) -> tuple[str, str]:
+    """Encode and decode per codec as a dot plot: the compared (typed) median as a dot with its 95%
+    CI as a thick band, the library-only median as a hollow diamond, each dot labelled with its
+    time and, on a log axis, its ratio to the fastest (log-scale lengths hide big ratios).
+
+    ``items``: {codec, label?, encode: Stats|None, decode: Stats|None, encode_lib?, decode_lib?}.
+    Returns (svg, caption text describing the error bars and the unit).
     """
     n = max(1, len(items))
     title = f"Encode and decode time per message — {payload}"
-    spreads: set[str] = set()
+    names = [label(it.get("label") or it["codec"], 34) for it in items]
+    widest = 0.0
+    kinds: set[str] = set()
     with matplotlib.rc_context(RC):
-        fig = _new(6.0, 1.3 + 0.36 * n)
-        _margins(fig, 0.25 + max(text_width_in(label(it["codec"])) for it in items) if items else 1.0, 0.3,
-                 0.55, 0.5, wspace=0.1)
+        fig = _new(6.4, 1.3 + 0.36 * n)
+        _margins(fig, 0.25 + max((text_width_in(t) for t in names), default=1.0), 0.2, 0.7, 0.5, wspace=0.22)
         axes = fig.subplots(1, 2, sharey=True)
-        allvals = [it[op]["median_ns"] for it in items for op in ("encode", "decode") if it.get(op)]
+        allvals = [it[k]["median_ns"] for it in items for k in ("encode", "decode", "encode_lib", "decode_lib")
+                   if it.get(k)]
         log = _needs_log(allvals)
         ys = list(range(n))
         for ax, op in zip(axes, ("encode", "decode"), strict=True):
-            meds, lo, hi = [], [], []
-            for it in items:
+            meds = [it[op]["median_ns"] for it in items if it.get(op)]
+            best = min(meds) if meds else None
+            dots, libs, bands = [], [], []  # drawn in one call each: fewer artists, faster SVG
+            for y, it in zip(ys, items, strict=True):
                 st = it.get(op)
-                if st:
-                    a, b, kind = _err(st)
-                    spreads.add(kind)
-                    meds.append(st["median_ns"])
-                    lo.append(a)
-                    hi.append(b)
+                lib = it.get(f"{op}_lib")
+                if lib:
+                    libs.append((lib["median_ns"], y))
+                if not st:
+                    ax.annotate("no data", (0, y), xycoords=("axes fraction", "data"), xytext=(4, 0),
+                                textcoords="offset points", va="center", fontsize=7.5, style="italic", color="#444444")
+                    continue
+                m = st["median_ns"]
+                lo, hi, kind = _err(st)
+                if kind:
+                    kinds.add(kind)
+                    widest = max(widest, (lo + hi) / 2 / m)
+                    bands.append((y, m - lo, m + hi))
+                dots.append((m, y))
+                text = fmt_ns(m)
+                if best and m / best >= 1.5:
+                    text += f" · {fmt_ratio(m / best)}"
+                right = max(m + hi, lib["median_ns"] if lib else 0)
+                ax.annotate(text, (right, y), xytext=(5, 0), textcoords="offset points", va="center", fontsize=7.5)
+            if libs:
+                ax.plot([x for x, _ in libs], [y for _, y in libs], marker="D", markersize=4.5,
+                        markerfacecolor="white", markeredgecolor="#666666", linestyle="none", zorder=2)
+            if bands:
+                ax.hlines([b[0] for b in bands], [b[1] for b in bands], [b[2] for b in bands],
+                          color=OP_COLOURS[op], linewidth=6, alpha=0.35, zorder=2)
+                ax.vlines([b[k] for b in bands for k in (1, 2)], [b[0] - 0.28 for b in bands for _ in (1, 2)],
+                          [b[0] + 0.28 for b in bands for _ in (1, 2)], color="#222222", linewidth=0.9, zorder=3)
+            if dots:
+                ax.plot([x for x, _ in dots], [y for _, y in dots], marker="o", markersize=5, color=OP_COLOURS[op],
+                        linestyle="none", zorder=4)
+            if allvals:
+                if log:
+                    ax.set_xscale("log")
+                    ax.set_xlim(min(allvals) / 2, max(allvals) * 30)
                 else:
-                    meds.append(0)
-                    lo.append(0)
-                    hi.append(0)
-            bars = ax.barh(ys, meds, height=0.6, color=OP_COLOURS[op], xerr=[lo, hi],
-                           error_kw={"ecolor": "#222222", "elinewidth": 0.9, "capsize": 2})
-            for bar, m, b in zip(bars, meds, hi, strict=True):
-                if m:
-                    ax.annotate(fmt_ns(m), (m + b, bar.get_y() + bar.get_height() / 2), xytext=(3, 0),
-                                textcoords="offset points", va="center", fontsize=7.5)
-                else:
-                    ax.annotate("no data", (0, bar.get_y() + bar.get_height() / 2), xycoords=("axes fraction", "data"),
-                                xytext=(4, 0), textcoords="offset points", va="center", fontsize=7.5,
-                                style="italic", color="#444444")
-            _pad_x(ax, allvals, log)
-            if log and allvals:
-                ax.set_xlim(min(allvals) / 2, max(allvals) * 12)
+                    ax.set_xlim(0, max(allvals) * 1.45)
             _axis_format(ax.xaxis, NS_FORMAT, log)
             ax.set_xlabel("median per call" + (", log scale" if log else ""), fontsize=8)
             ax.set_title(op, loc="left", fontsize=9)
+            ax.set_ylim(n - 0.4, -0.6)
             ax.grid(axis="y", visible=False)
-        axes[0].set_yticks(ys, [label(it["codec"]) for it in items])
-        axes[0].invert_yaxis()
+        axes[0].set_yticks(ys, names)
         fig.suptitle(label(title, 70), x=0.01, y=1 - 0.06 / fig.get_size_inches()[1], ha="left", va="top",
                      fontsize=10, fontweight="bold")
-        spread = " and ".join(sorted(s for s in spreads if s)) or "no spread recorded"
-        return to_svg(fig, chart_id, title), spread
+        from matplotlib.lines import Line2D
+
+        fig.legend(handles=[Line2D([], [], marker="o", color="#555555", linestyle="none", markersize=5,
+                                   label="typed value ⇄ bytes (compared)"),
+                            Line2D([], [], marker="D", markerfacecolor="white", markeredgecolor="#666666",
+                                   linestyle="none", markersize=4.5, label="library call only")],
+                   loc="upper right", ncols=2, fontsize=7.5, bbox_to_anchor=(1, 1 - 0.22 / fig.get_size_inches()[1]))
+        if kinds:
+            spread = (f"{' and '.join(sorted(kinds))} of the median as a shaded band with end ticks "
+                      f"(at most ±{100 * widest:.1f}% of the median here"
+                      + ("; where a band is not visible it is narrower than the dot)" if widest < 0.05 else ")"))
+        else:
+            spread = "no spread recorded"
+        units = [u for u in ("ns", "µs", "ms", "s") if any(_unit(v) == u for v in allvals)] or ["ns"]
+        return to_svg(fig, chart_id, title), f"{spread}. Times in {' and '.join(units)}, as on the axis"
 
 
 def _place_labels(ax, points: Sequence[tuple[float, float]], texts: Sequence[str], size_pt: float,
@@ -437,6 +475,29 @@ def evolution_chart(scenarios: Sequence[tuple[str, str]], codecs: Sequence[str],
         return to_svg(fig, chart_id, title)
 
 
+def _end_labels(ax, ends: Sequence[tuple[float, float, str]], size_pt: float = 7.0) -> None:
+    """Label line ends right of their last point, pushed apart vertically so none overlap (a leader
+    line joins a moved label to its point)."""
+    if not ends:
+        return
+    ax.autoscale_view()
+    px = ax.figure.dpi / 72
+    gap = size_pt * 1.3 * px
+    disp = [(ax.transData.transform((x, y))[1], i) for i, (x, y, _t) in enumerate(ends)]
+    disp.sort()
+    placed: list[float] = []
+    for yd, _i in disp:
+        placed.append(max(yd, placed[-1] + gap) if placed else yd)
+    shift = max(0.0, placed[-1] - ax.bbox.y1 + gap / 2) if placed else 0.0  # keep inside the top edge
+    for (yd, i), yp in zip(disp, placed, strict=True):
+        x, y, text = ends[i]
+        dy = (yp - shift - yd) / px
+        ax.annotate(text, (x, y), xytext=(6, dy), textcoords="offset points", fontsize=size_pt, va="center",
+                    ha="left", annotation_clip=False,
+                    arrowprops={"arrowstyle": "-", "color": "#999999", "linewidth": 0.5, "shrinkA": 0,
+                                "shrinkB": 2} if abs(dy) > 1 else None)
+
+
 def scaling_chart(series: Sequence[dict], chart_id: str) -> str:
     """Log-log time vs number of messages, one panel per op (encode, decode)."""
     title = "Time vs number of messages (log-log)"
@@ -446,10 +507,13 @@ def scaling_chart(series: Sequence[dict], chart_id: str) -> str:
         if s.get("codec") not in codecs:
             codecs.append(s.get("codec"))
     with matplotlib.rc_context(RC):
-        fig = _new(6.0, 3.8)
-        _margins(fig, 0.8, 0.35, 0.55, 0.5, wspace=0.1)
+        fig = _new(7.0, 3.8)
+        _margins(fig, 0.8, 0.7, 0.55, 0.5, wspace=0.32)
         axes = fig.subplots(1, len(ops), sharey=True, squeeze=False)[0]
+        all_ends: list[tuple] = []
         for ax, op in zip(axes, ops, strict=True):
+            ends: list[tuple[float, float, str]] = []
+            all_ends.append((ax, ends))
             for s in series:
                 if s.get("op") != op:
                     continue
@@ -461,15 +525,16 @@ def scaling_chart(series: Sequence[dict], chart_id: str) -> str:
                 ax.plot([p[0] for p in pts], [p[1] for p in pts], marker=MARKERS[i % len(MARKERS)],
                         color=OKABE_ITO[i % len(OKABE_ITO)], label=label(s.get("codec")), linewidth=1.3,
                         markersize=4)
-                ax.annotate(fmt_ns(pts[-1][1]), pts[-1], xytext=(4, 0), textcoords="offset points", fontsize=7,
-                            va="center")
+                ends.append((pts[-1][0], pts[-1][1], fmt_ns(pts[-1][1])))
             ax.set_xscale("log")
             ax.set_yscale("log")
+            ax.margins(x=0.08)
             _axis_format(ax.xaxis, FuncFormatter(lambda v, _p: f"{v:,.0f}" if v >= 1 else f"{v:g}"), True)
             _axis_format(ax.yaxis, NS_FORMAT, True)
-            ax.set_xlabel("messages per call (log scale)")
+            ax.set_xlabel("records per call (log scale)")
             ax.set_title(op, loc="left", fontsize=9)
-            ax.margins(x=0.08)
+        for ax, ends in all_ends:
+            _end_labels(ax, ends)
         axes[0].set_ylabel("median time per call (log scale)")
         if any(ax.get_lines() for ax in axes):
             axes[-1].legend(fontsize=7.5, loc="upper left")

@@ -6,6 +6,7 @@ codecs. ``write_report`` is the only function that touches the disk.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from markupsafe import Markup
 from bench.results import check, write_atomic
 from reports import analysis as A
 from reports import charts
+from reports import decision as D
 from reports.sections import CHART_FIGURE, render_sections
 
 HERE = Path(__file__).parent
@@ -64,6 +66,7 @@ def _int_or(v: Any, default: int) -> int:
 
 
 def _row_view(r: dict, info: dict, front: set[str]) -> dict:
+    """One summary-table row; ``*_typed`` are the comparison figures, ``encode``/``decode`` library-only."""
     size = r.get("size") if isinstance(r.get("size"), dict) else {}
     fid = [f for f in (r.get("fidelity") or []) if isinstance(f, dict)]
     return {
@@ -84,7 +87,10 @@ def _row_view(r: dict, info: dict, front: set[str]) -> dict:
         "raw": size.get("raw"), "gzip": size.get("gzip"), "zstd": size.get("zstd"),
         "encode": _stats_view(r.get("encode")),
         "decode": _stats_view(r.get("decode")),
-        "total": A.total_ns(r),
+        "encode_typed": _stats_view(r.get("encode_typed")),
+        "decode_typed": _stats_view(r.get("decode_typed")),
+        "pure_python": D.pure_python(info),
+        "total": A.speed_ns(r),
         "front": str(r.get("codec")) in front,
     }
 
@@ -95,7 +101,7 @@ def _mark_ties(raw: list[dict], views: list[dict]) -> None:
     processes, else overlapping CIs or Mann–Whitney on the rounds)."""
     from bench.stats import same_within_noise
 
-    for op in ("encode", "decode"):
+    for op in ("encode", "decode", "encode_typed", "decode_typed"):
         timed = [(r[op], v) for r, v in zip(raw, views, strict=True)
                  if r.get("status") == "ok" and v.get(op) and isinstance(r.get(op), dict)]
         if len(timed) < 2:
@@ -108,8 +114,13 @@ def _mark_ties(raw: list[dict], views: list[dict]) -> None:
             v[op]["tie"] = bool(same_within_noise(st, best))
 
 
+def _chart_label(codec: str, info: dict) -> str:
+    return f"{codec} (pure Python)" if D.pure_python(info.get(codec, {})) else codec
+
+
 def _charts(doc: dict, payloads: list[str], codecs: list[str], slugs: dict[str, str]) -> dict:
     by = {(r.get("codec"), r.get("payload")): r for r in doc.get("rows", [])}
+    info = A.codec_info(doc)
     out: dict[str, list[dict]] = {"size": [], "time": [], "scatter": [], "relative": []}
     timed = A.has_timing(doc)
     ratio: dict[tuple[str, str], float] = {}
@@ -118,8 +129,9 @@ def _charts(doc: dict, payloads: list[str], codecs: list[str], slugs: dict[str, 
         if not rows:
             continue
         s = slugs[p]
-        items = [{"codec": r["codec"], "status": r.get("status"), **(r.get("size") or {})}
-                 if r.get("status") == "ok" else {"codec": r["codec"], "status": r.get("status")} for r in rows]
+        items = [{"codec": _chart_label(r["codec"], info), "status": r.get("status"), **(r.get("size") or {})}
+                 if r.get("status") == "ok" else {"codec": _chart_label(r["codec"], info), "status": r.get("status")}
+                 for r in rows]
         cid = f"chart-size-{s}"
         out["size"].append({"id": cid, "svg": charts.size_chart(p, items, cid), "caption":
                             f"Bytes per message for payload {p}: raw encoding, gzip (level "
@@ -127,34 +139,117 @@ def _charts(doc: dict, payloads: list[str], codecs: list[str], slugs: dict[str, 
                             "Shorter is better."})
         if not timed:
             continue
-        titems = [{"codec": r["codec"], "status": r.get("status"),
-                   "encode": r.get("encode") if r.get("status") == "ok" and A.median(r.get("encode")) is not None
-                   else None,
-                   "decode": r.get("decode") if r.get("status") == "ok" and A.median(r.get("decode")) is not None
-                   else None} for r in rows]
+
+        def stats(r, key):
+            return r.get(key) if r.get("status") == "ok" and A.median(r.get(key)) is not None else None
+
+        titems = []
+        for r in rows:
+            typed = {op: stats(r, f"{op}_typed") for op in ("encode", "decode")}
+            lib = {op: stats(r, op) for op in ("encode", "decode")}
+            titems.append({"codec": r["codec"], "label": _chart_label(r["codec"], info), "status": r.get("status"),
+                           # the compared figure is the typed one; library-only when typed was not recorded
+                           "encode": typed["encode"] or lib["encode"], "decode": typed["decode"] or lib["decode"],
+                           "encode_lib": lib["encode"] if typed["encode"] else None,
+                           "decode_lib": lib["decode"] if typed["decode"] else None})
         cid = f"chart-time-{s}"
         svg, spread = charts.time_chart(p, titems, cid)
         out["time"].append({"id": cid, "svg": svg, "caption":
-                            f"Median time per call to encode and to decode one {p} message (ns; shorter is "
-                            f"better). Error bars: {spread} of the median."})
-        pts = [{"codec": r["codec"], "size": A.raw_size(r), "time": A.total_ns(r), "lossy": r.get("verdict") == "lossy"}
-               for r in rows if r.get("status") == "ok" and A.raw_size(r) and A.total_ns(r)]
+                            f"Median time per call to encode and to decode one {p} message; further left is better. "
+                            "Dots: typed model value ⇄ bytes (the comparison); hollow diamonds: the library call "
+                            f"alone. Labels: time · ratio to the fastest. Error bars: {spread}."})
+        pts = [{"codec": _chart_label(r["codec"], info), "size": A.raw_size(r), "time": A.speed_ns(r),
+                "lossy": r.get("verdict") == "lossy"}
+               for r in rows if r.get("status") == "ok" and A.raw_size(r) and A.speed_ns(r)]
         if pts:
             cid = f"chart-scatter-{s}"
             out["scatter"].append({"id": cid, "svg": charts.scatter_chart(p, pts, cid), "caption":
-                                   f"Each codec's raw size against its encode + decode median for {p}. The "
+                                   f"Each codec's raw size against its typed encode + decode median for {p}. The "
                                    "dashed staircase joins the Pareto front (★): no other codec is both smaller and "
                                    "faster. Down and left is better; hollow markers are lossy."})
             best = min(pt["time"] for pt in pts)
-            for pt in pts:
-                ratio[(pt["codec"], p)] = pt["time"] / best
+            for r in rows:
+                if r.get("status") == "ok" and A.raw_size(r) and A.speed_ns(r):
+                    ratio[(_chart_label(r["codec"], info), p)] = A.speed_ns(r) / best
     if ratio:
-        rc = [c for c in codecs if any((c, p) in ratio for p in payloads)]
-        rp = [p for p in payloads if any((c, p) in ratio for c in codecs)]
+        labels = [_chart_label(c, info) for c in codecs]
+        rc = [c for c in labels if any((c, p) in ratio for p in payloads)]
+        rp = [p for p in payloads if any((c, p) in ratio for c in labels)]
         out["relative"].append({"id": "chart-relative", "svg": charts.relative_chart(rc, rp, ratio, "chart-relative"),
-                                "caption": "Encode + decode median of each codec divided by the fastest codec's on "
-                                "the same payload (1.00× = fastest; darker = slower). Codecs that failed a payload "
-                                "show –."})
+                                "caption": "Typed encode + decode median of each codec divided by the fastest "
+                                "codec's on the same payload (1.00× = fastest; darker = slower). Codecs that failed "
+                                "a payload show –."})
+    return out
+
+
+def takeaways(doc: dict, codecs: list[str]) -> dict[str, str]:
+    """One sentence per chart group, computed from the data."""
+    out: dict[str, str] = {}
+    info = A.codec_info(doc)
+    jb = D.json_bytes_by_payload(doc)
+    sized = [p for p in A.payload_names(doc) if p in jb and any(A.raw_size(r) for r in A.ok_rows(doc, p))]
+    if sized:
+        big, small = max(sized, key=lambda p: jb[p]), min(sized, key=lambda p: jb[p])
+        rows = [r for r in A.ok_rows(doc, big) if A.raw_size(r)]
+        raw = min(rows, key=lambda r: A.raw_size(r))
+        zs = sorted((D.zstd_size(r), r["codec"]) for r in rows if D.zstd_size(r))
+        text = f"On the largest payload ({big}), {raw['codec']} is smallest raw ({A.fmt_bytes(A.raw_size(raw))})"
+        if len(zs) > 1:
+            text += (f"; after zstd {zs[0][1]} is smallest ({A.fmt_bytes(zs[0][0])}) and the codecs are within "
+                     f"{100 * (zs[-1][0] / zs[0][0] - 1):.0f}% of each other")
+        grow = [r["codec"] for r in A.ok_rows(doc, small) if D.zstd_size(r) and A.raw_size(r)
+                and D.zstd_size(r) > A.raw_size(r)]
+        if grow and small != big:
+            text += (f". On the smallest ({small}), zstd without a dictionary makes {len(grow)} of "
+                     f"{len(A.ok_rows(doc, small))} codecs' messages larger")
+        out["size"] = text + "."
+    ans = {a.key: a for a in D.answers(doc)}
+    if A.has_timing(doc) and ans.get("decode") and ans["decode"].codec and ans.get("encode") and ans["encode"].codec:
+        dec, enc = ans["decode"], ans["encode"]
+        text = (f"Bytes → typed value: {dec.pick} decodes fastest ({dec.summary.split(';')[0]}); "
+                f"typed value → bytes: {enc.pick} encodes fastest ({enc.summary.split(';')[0]})")
+        worst = None
+        for p in A.payload_names(doc):
+            rows = [r for r in A.ok_rows(doc, p) if A.speed_ns(r)]
+            if len(rows) > 1:
+                lo, hi = min(rows, key=A.speed_ns), max(rows, key=A.speed_ns)
+                x = A.speed_ns(hi) / A.speed_ns(lo)
+                if worst is None or x > worst[0]:
+                    worst = (x, hi["codec"], lo["codec"], p)
+        if worst:
+            pp = " — a pure-Python implementation, not the format" if D.pure_python(info.get(worst[1], {})) else ""
+            text += (f". The widest gap: {worst[1]}{pp} takes {A.fmt_ratio(worst[0])} as long as {worst[2]} "
+                     f"on {worst[3]}")
+        for c in codecs:
+            if c != (worst or (0, None))[1] and D.pure_python(info.get(c, {})):
+                rs = [(A.speed_ns(r), r["payload"]) for r in A.ok_rows(doc) if r["codec"] == c and A.speed_ns(r)]
+                best = {p: min((A.speed_ns(r) for r in A.ok_rows(doc, p) if A.speed_ns(r)), default=None)
+                        for p in A.payload_names(doc)}
+                if rs:
+                    g = math.exp(sum(math.log(t / best[p]) for t, p in rs) / len(rs))
+                    text += (f". {c} is a pure-Python implementation (not the format): on average "
+                             f"{A.fmt_ratio(g)} the fastest")
+        out["time"] = text + "."
+    fronts = D.pareto_typed(doc)
+    if fronts and any(fronts.values()):
+        count: dict[str, int] = {}
+        for f in fronts.values():
+            for c in f:
+                count[c] = count.get(c, 0) + 1
+        n = len([f for f in fronts.values() if f])
+        order = sorted(count.items(), key=lambda kv: (-kv[1], kv[0]))
+        out["scatter"] = ("On the size-vs-speed front: " + ", ".join(f"{c} ({k} of {n} payloads)" for c, k in order)
+                          + ". Every other codec is beaten on both size and speed by one of these.")
+    if A.has_timing(doc):
+        near = []
+        for c in codecs:
+            rs = [r for r in A.ok_rows(doc) if r["codec"] == c and A.speed_ns(r)]
+            best = {p: min((A.speed_ns(r) for r in A.ok_rows(doc, p) if A.speed_ns(r)), default=None)
+                    for p in A.payload_names(doc)}
+            if rs and len(rs) == len(A.payload_names(doc)) and all(A.speed_ns(r) <= 2 * best[r["payload"]] for r in rs):
+                near.append(c)
+        out["relative"] = (f"Within 2× of the fastest on every payload: {', '.join(near)}." if near else
+                           "No codec is within 2× of the fastest on every payload.")
     return out
 
 
@@ -170,6 +265,10 @@ def _warnings(doc: dict) -> list[str]:
     for c in slow:
         out.append(f"{c.get('name')} runs on a slow backend ({c.get('backend') or 'unknown'}): its timings show "
                    "that backend, not the format's best")
+    for c in doc.get("codecs", []):
+        if isinstance(c, dict) and D.pure_python(c) and not c.get("slow_backend"):
+            out.append(f"{c.get('name')} is a pure-Python implementation ({c.get('backend')}): its speed is that "
+                       "implementation's, not the format's")
     run = doc.get("run") or {}
     if run.get("partial"):
         out.append("this run is partial (interrupted or still running): some codecs or payloads may be missing")
@@ -177,6 +276,13 @@ def _warnings(doc: dict) -> list[str]:
         out.append(f"run mode is {run.get('mode')!r}: fewer samples than a full run; treat timings as rough"
                    if run.get("mode") == "quick" else "run mode is 'untimed': sizes only, no timings")
     return out
+
+
+def _by_format(codecs: list[str]) -> list[list[str]]:
+    out: dict[str, list[str]] = {}
+    for c in codecs:
+        out.setdefault(D.format_of(c), []).append(c)
+    return list(out.values())
 
 
 def _environment(doc: dict) -> list[tuple[str, str]]:
@@ -211,10 +317,10 @@ def build_view(doc: dict, with_charts: bool = True) -> dict:
     """Everything the template shows, as plain data (strings are escaped by the template)."""
     doc = check(doc, "results document")
     payloads = A.payload_names(doc)
-    codecs = A.codec_names(doc)
+    codecs = D.codecs_by_format(A.codec_names(doc))
     info = A.codec_info(doc)
     slugs = A.unique_slugs(payloads)
-    fronts = A.pareto_by_payload(doc)
+    fronts = D.pareto_typed(doc)
     by = {(r.get("codec"), r.get("payload")): r for r in doc.get("rows", [])}
     pinfo = {p.get("name"): p for p in doc.get("payloads", []) if isinstance(p, dict)}
     tables = []
@@ -229,7 +335,7 @@ def build_view(doc: dict, with_charts: bool = True) -> dict:
         items = []
         for c in fronts.get(p, []):
             r = by[(c, p)]
-            items.append({"codec": c, "bytes": A.raw_size(r), "time": A.total_ns(r), "lossy": r.get("verdict") == "lossy"})
+            items.append({"codec": c, "bytes": A.raw_size(r), "time": A.speed_ns(r), "lossy": r.get("verdict") == "lossy"})
         answer.append({"payload": p, "slug": slugs[p], "front": items})
     calc = A.calculator_data(doc)
     static = {p: [{"codec": it["codec"], "bytes": it["bytes"], **A.wire_cost(by[(it["codec"], p)])}
@@ -252,7 +358,11 @@ def build_view(doc: dict, with_charts: bool = True) -> dict:
         "codec_info": info,
         "timed": A.has_timing(doc),
         "answer": answer,
-        "recommendations": A.recommendations(doc),
+        "answers": D.answers(doc),
+        "formats": [(D.format_name(cs[0]), cs) for cs in _by_format(codecs)],
+        "spread": D.format_spread(doc),
+        "pure_python": [c for c in codecs if D.pure_python(info.get(c, {}))],
+        "takeaways": takeaways(doc, codecs) if with_charts else {},
         "tables": tables,
         "charts": _charts(doc, payloads, codecs, slugs) if with_charts else {},
         "calc": calc,
@@ -301,51 +411,74 @@ def _md(text: Any) -> str:
     return s.replace("\n", " ")
 
 
+MD_WIDTH = 100
+
+
+def _wrap(text: str, indent: str = "  ") -> list[str]:
+    """Markdown lines of at most ``MD_WIDTH`` characters (list-item continuations indented)."""
+    import textwrap
+
+    return textwrap.wrap(text, MD_WIDTH, subsequent_indent=indent, break_long_words=True,
+                         break_on_hyphens=False) or [""]
+
+
 def render_markdown(doc: dict) -> str:
+    """The PR summary: the decision first, red flags and caveats, then short per-payload tables."""
     view = build_view(doc, with_charts=False)
     out = [f"## msgbench: {QUESTION}", ""]
-    if view["warnings"]:
-        out += [f"> ⚠ {_md(w)}" for w in view["warnings"]] + [""]
-    out.append("**Pareto front per payload** (size vs encode+decode time; nothing else is both smaller and faster):")
+    out += _wrap("Full report with charts and the evidence for each answer: `index.html` next to this file "
+                 "(`msgbench report results.json` rebuilds it). What changed against a base run: "
+                 "`msgbench compare BASE/results.json results.json`.", "")
     out.append("")
-    for a in view["answer"]:
-        if a["front"]:
-            items = ", ".join(f"{_md(f['codec'])} ({A.fmt_bytes(f['bytes'])}, {A.fmt_ns(f['time'])}"
-                              f"{', lossy' if f['lossy'] else ''})" for f in a["front"])
-        else:
-            items = "no timed results"
-        out.append(f"- **{_md(a['payload'])}**: {items}")
-    out += ["", "**Recommendations:**", ""]
-    for r in view["recommendations"]:
-        line = f"- **{_md(r.priority)}**: " + (f"**{_md(r.codec)}** — " if r.codec else "") + _md(r.summary)
-        if r.evidence:
-            line += f" — {_md('; '.join(r.evidence))}"
-        out.append(line)
-        out += [f"  - ⚠ {_md(c)}" for c in r.caveats]
-    out += ["", "| codec | " + " | ".join(_md(p) for p in view["payloads"]) + " |",
-            "|---|" + "---|" * len(view["payloads"])]
-    by = {(t["payload"], r["codec"]): r for t in view["tables"] for r in t["rows"]}
-    for c in view["codecs"]:
-        cells = []
-        for p in view["payloads"]:
-            r = by.get((p, c))
-            if r is None:
-                cells.append("")
-            elif r["status"] != "ok":
-                cells.append(_md(r["status"]))
-            else:
-                enc = r["encode"]["text"] if r["encode"] else "–"
-                dec = r["decode"]["text"] if r["decode"] else "–"
-                cells.append(f"{A.fmt_bytes(r['raw'])} · enc {enc} · dec {dec}" + (" (lossy)" if r["verdict"] == "lossy"
-                                                                                    else ""))
-        out.append(f"| {_md(c)} | " + " | ".join(cells) + " |")
-    out += ["", "_Cells: raw bytes · encode median · decode median (per message)._", ""]
-    if view["failures"]:
-        out.append("**Failures / unsupported:**")
+    if view["warnings"]:
+        for w in view["warnings"]:
+            out += _wrap(f"> ⚠ {_md(w)}", "> ")
         out.append("")
+    out += ["### The answer, per priority", ""]
+    for r in view["answers"]:
+        pick = f"**{_md(r.pick)}**" if r.codec else "no recommendation"
+        num = f", {_md(r.number)}" + (f" ({_md(r.scope)})" if r.scope else "") if r.number else ""
+        out += _wrap(f"- {_md(r.priority)}: {pick}{num}")
+        if r.runner_up:
+            out += _wrap(f"  - runner-up: {_md(r.runner_pick)} {_md(r.runner_number)} (gap {_md(r.gap)})", "    ")
+        elif not r.codec:
+            out += _wrap(f"  - {_md(r.summary)}", "    ")
+        for f in r.flags:
+            out += _wrap(f"  - ⚠ {_md(f)}", "    ")
+        for c in r.caveats:
+            out += _wrap(f"  - ⚠ {_md(c)}", "    ")
+    out += ["", "Speed compares typed model value ⇄ bytes for every codec (library call + conversion);",
+            "the library call alone is in the HTML report.", ""]
+    if view["pure_python"]:
+        out += _wrap("Pure-Python implementations (their speed is the implementation's, not the format's): "
+                     + ", ".join(_md(c) for c in view["pure_python"]) + ".", "")
+        out.append("")
+    for t in view["tables"]:
+        out += [f"**{_md(t['payload'])}**" + (f" ({A.fmt_bytes(t['json_bytes'])} as JSON)" if t.get("json_bytes")
+                                              else ""), "",
+                "| codec | raw | zstd | encode | decode |", "|---|---:|---:|---:|---:|"]
+        for r in t["rows"]:
+            name = _md(r["codec"]) + (" (pure Python)" if r["pure_python"] else "")
+            if r["status"] != "ok":
+                out.append(f"| {name} | {_md(r['status'])} | | | |")
+                continue
+            enc = r["encode_typed"] or r["encode"]
+            dec = r["decode_typed"] or r["decode"]
+            out.append(f"| {name}{' (lossy)' if r['verdict'] == 'lossy' else ''} | {A.fmt_bytes(r['raw'])} | "
+                       f"{A.fmt_bytes(r['zstd'])} | {enc['text'] if enc else '–'} | {dec['text'] if dec else '–'} |")
+        out.append("")
+        for n in t["notes"]:
+            out += _wrap(f"- note on {_md(t['payload'])}: {_md(n)}")
+        if t["notes"]:
+            out.append("")
+    out += _wrap("_Encode/decode: median per message, typed model value ⇄ bytes (library-only figures are in "
+                 "the HTML report)._", "")
+    out.append("")
+    if view["failures"]:
+        out += ["**Failures / unsupported:**", ""]
         for r in view["failures"]:
-            out.append(f"- {_md(r.get('codec'))} × {_md(r.get('payload'))}: {_md(r.get('status'))} — "
-                       f"{_md((r.get('error') or 'no reason recorded')[:200])}")
+            out += _wrap(f"- {_md(r.get('codec'))} × {_md(r.get('payload'))}: {_md(r.get('status'))} — "
+                         f"{_md((r.get('error') or 'no reason recorded')[:200])}")
         out.append("")
     from reports.transport_view import sentences as transport_sentences
 
@@ -353,9 +486,11 @@ def render_markdown(doc: dict) -> str:
         out += ["**Formats in the loop** (share of a call's p50 spent encoding and decoding):", ""]
         out += [f"- {_md(x)}" for x in transport_sentences(doc)] + [""]
     env = dict(view["environment"])
-    out.append(f"_Environment: {_md(env.get('CPU', '?'))}; {_md(env.get('Python', '?'))}; "
-               f"git {_md(env.get('git revision', '?')[:12])}; mode {_md(env.get('run mode', '?'))}; "
-               f"duration {_md(env.get('duration', '?'))}._")
+    out += _wrap(f"_Environment: {_md(env.get('CPU', '?'))}; {_md(env.get('Python', '?'))}; "
+                 f"git {_md(env.get('git revision', '?')[:12])}; mode {_md(env.get('run mode', '?'))}; "
+                 f"duration {_md(env.get('duration', '?'))}._", "")
+    if env.get("command line"):
+        out += _wrap(f"_Command: `{env['command line'].replace('`', '')}`_", "")
     return "\n".join(out) + "\n"
 
 

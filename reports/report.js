@@ -2,6 +2,13 @@
 (function () {
   "use strict";
 
+  // ---- phones: long sections and the per-answer numbers start folded (open without JS)
+  if (window.matchMedia && window.matchMedia("(max-width: 640px)").matches) {
+    Array.prototype.forEach.call(document.querySelectorAll("details.fold, details.numbers"), function (d) {
+      d.removeAttribute("open");
+    });
+  }
+
   // ---- sortable tables: numeric columns sort on data-sort (raw number); missing values go last
   function sortKey(td, numeric) {
     if (!td) { return numeric ? NaN : ""; }

@@ -325,7 +325,7 @@ def render_faults(data: dict, ctx: SectionContext) -> str:
                        (fmt_int(unchanged), unchanged), (fmt_int(mem), mem)])
     heads = [("codec", "text"), ("clean error", "num"), ("silent garbage", "num"), ("hang", "num"),
              ("crash", "num"), ("trials", "num"), ("clean-error rate", "num"),
-             ("garbage equal to the original", "num"), ("allocation attempted (clean MemoryError)", "num")]
+             ("garbage equal to original", "num"), ("allocation attempted (clean MemoryError)", "num")]
     grand = sum(totals.values())
     foot = [["total"] + [fmt_int(totals[r]) for r in FAULT_RESULTS] + [fmt_int(grand),
             f"{100 * totals['clean_error'] / grand:.1f} %" if grand else "–",
@@ -335,8 +335,11 @@ def render_faults(data: dict, ctx: SectionContext) -> str:
                                                                        for r in FAULT_RESULTS], detail_rows)
     examples = [(str(e.get("codec")), [str(x) for x in (e.get("examples") or [])]) for e in entries]
     worst.sort(reverse=True)
+    from reports.decision import fault_flags
+
     return ctx.render(FAULTS, trials=data.get("trials_per_kind"), kinds=kinds, table=table, detail=detail,
-                      examples=[x for x in examples if x[1]], worst=[w for _, w in worst])
+                      examples=[x for x in examples if x[1]], worst=[w for _, w in worst],
+                      flags=fault_flags(ctx.doc))
 
 
 FAULTS = """<p>Each codec decoded {{ trials if trials is not none else 'some' }} corrupted messages per fault kind
@@ -345,8 +348,12 @@ FAULTS = """<p>Each codec decoded {{ trials if trials is not none else 'some' }}
 1 GiB limit is a clean error for the caller, but the decoder tried to allocate what an untrusted size asked for:
 counted apart as <em>allocation attempted</em>. <em>bomb</em> inputs are small structure-aware messages that make
 a decoder loop or allocate (huge counts of zero-size elements, overlong varints, deep nesting).
-{% if worst %}Codecs with any silent garbage, hang or crash, most first: {{ worst | join(', ') }}.{% else %}No codec
-returned garbage, hung or crashed.{% endif %}</p>
+{% if not worst %}No codec returned garbage, hung or crashed.{% endif %}</p>
+{% if flags %}<p class="danger"><strong>Hangs and crashes</strong> (a denial-of-service risk for a service that
+decodes untrusted input):</p><ul class="danger-list">{% for f in flags %}<li>{{ f }}</li>{% endfor %}</ul>
+{% elif worst %}<p>No codec hung or crashed.</p>{% endif %}
+{% if worst %}<p>Silent garbage (a wrong value, no error) is expected to some degree: none of these formats carries a
+checksum, so a flipped bit inside a value decodes by design. Put a checksum (CRC) on the transport.</p>{% endif %}
 {{ table }}
 <details><summary>Per fault kind</summary>{{ detail }}</details>
 {% if examples %}<details><summary>Examples</summary><ul>{% for c, xs in examples %}{% for x in xs %}<li><code>{{ x }}</code></li>{% endfor %}{% endfor %}</ul></details>{% endif %}"""
@@ -378,15 +385,16 @@ def render_calibration(data: list | dict, ctx: SectionContext) -> str:
 def render_scaling(data: dict, ctx: SectionContext) -> str:
     series = [s for s in data.get("series", []) if isinstance(s, dict)]
     svg = charts.scaling_chart(series, "chart-scaling")
-    fig = ctx.chart("chart-scaling", svg, "Median time to encode / decode n messages, by n (both axes log "
-                    "scale). A slope of 1 means linear cost; a flatter start shows fixed per-call overhead.")
+    fig = ctx.chart("chart-scaling", svg, "Median time to encode / decode one message holding n records, by n "
+                    "(both axes log scale). A slope of 1 means linear cost; a flatter start shows fixed per-call "
+                    "overhead. Labels at the line ends give the largest n's time.")
     counts = data.get("counts") or []
     fits = [f for f in data.get("fits") or [] if isinstance(f, dict)]
 
     def num(v, f):
         return (f(v) if isinstance(v, (int, float)) else "–", v if isinstance(v, (int, float)) else None)
 
-    table = ctx.table([("codec", "text"), ("op", "text"), ("fixed cost per message", "num"), ("per record", "num"),
+    table = ctx.table([("codec", "text"), ("op", "text"), ("fixed cost per call", "num"), ("per record", "num"),
                        ("per byte", "num"), ("worst relative residual", "num")],
                       [[(f.get("codec"), None), (f.get("op"), None), num(f.get("fixed_ns"), fmt_ns),
                         num(f.get("per_record_ns"), fmt_ns), num(f.get("per_byte_ns"), lambda v: f"{v:.3g} ns"),

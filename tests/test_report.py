@@ -258,12 +258,19 @@ def test_markdown(doc):
     assert "Which message format should go on the wire?" in md
     assert "| codec |" in md and "|---|" in md
     lines = [ln for ln in md.splitlines() if ln.startswith("| ")]
-    assert len(lines) == 1 + len(doc["codecs"])
+    assert len(lines) == len(doc["payloads"]) * (1 + len(doc["codecs"]))  # one short table per payload
     assert "<script>" not in md and "<img" not in md
     assert "&lt;script&gt;" in md
     assert "Failures" in md and "TProtocolException" in md
-    assert "Fastest encode + decode" in md and "Pareto" in md
+    assert "Fastest encode" in md and "Fastest decode" in md
     assert "_Environment:" in md
+    too_long = [ln for ln in md.splitlines() if len(ln) > 100]
+    assert not too_long
+    # the answer comes first, then the red flags, caveats and pointers a PR reviewer needs
+    assert md.index("The answer") < md.index("| codec |")
+    assert "thrift/compact: 1 hang in 800" in md and ": 1 crash in 800" in md  # the fault probe's flags
+    assert "pure Python" in md and "index.html" in md and "msgbench compare" in md
+    assert "synthetic &lt;fixture&gt; payload" in md  # payload notes
 
 
 def test_render_time_budget():

@@ -128,3 +128,55 @@ def test_injected_names_are_text(page):
     assert shown.first.is_visible()
     assert page.locator("img[src=x]").count() == 0
     assert page.evaluate("document.querySelectorAll('script').length") == 2  # calculator data + our code
+
+
+# ---------------------------------------------------------------------------------------------
+# the first screen is the decision (issue 13): at a laptop and a phone size, every answer's pick
+# and number are in the viewport without scrolling
+
+
+@pytest.fixture(scope="module")
+def recorded_report(tmp_path_factory):
+    import json
+
+    doc = json.loads((Path(__file__).parent / "report_recorded.json").read_text(encoding="utf-8"))
+    return write_report(doc, tmp_path_factory.mktemp("recorded"))["html"]
+
+
+@pytest.mark.parametrize("source", ["fixture", "recorded"])
+@pytest.mark.parametrize(("width", "height"), [(1366, 768), (390, 844)])
+def test_first_screen_shows_every_answer(browser, report, recorded_report, source, width, height):
+    path = report if source == "fixture" else recorded_report
+    context = browser.new_context(viewport={"width": width, "height": height})
+    pg = context.new_page()
+    pg.goto(path.resolve().as_uri())
+    pg.wait_for_load_state("load")
+    rows = pg.locator("table#decision tbody tr.rec")
+    assert rows.count() >= 6
+    for i in range(rows.count()):
+        row = rows.nth(i)
+        for part in (".pick", "td.number"):
+            el = row.locator(part).first
+            assert el.is_visible(), (row.get_attribute("id"), part)
+            box = el.bounding_box()
+            assert box and box["width"] > 10, (row.get_attribute("id"), part, box)
+            assert 0 <= box["y"] and box["y"] + box["height"] <= height, (width, row.get_attribute("id"), part, box)
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width, (width, row.get_attribute("id"), part, box)
+    assert pg.evaluate("window.scrollY") == 0
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(SHOTS / f"first-screen-{source}-{width}x{height}.png"))
+    phone = width < 640
+    # desktop: every answer's numbers are open; phone: they and the long sections start folded
+    opened = pg.eval_on_selector_all("details.numbers", "ds => ds.map(d => d.open)")
+    assert opened and all(o != phone for o in opened)
+    folds = pg.eval_on_selector_all("details.fold", "ds => ds.map(d => d.open)")
+    assert folds and all(o != phone for o in folds)
+    if phone:
+        # charts are never cropped: opened, each SVG fits inside its frame
+        pg.eval_on_selector_all("details.fold", "ds => ds.forEach(d => d.open = true)")
+        widths = pg.eval_on_selector_all(
+            "figure.chart", "fs => fs.map(f => [f.id, f.querySelector('svg').getBoundingClientRect().width,"
+            " f.querySelector('.svg-wrap').clientWidth])")
+        assert widths and all(svg <= frame + 1 for _, svg, frame in widths), widths
+        assert pg.evaluate("document.documentElement.scrollWidth") <= width + 1
+    context.close()
