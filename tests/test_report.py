@@ -274,11 +274,12 @@ def test_markdown(doc):
 
 
 def test_render_time_budget():
+    # CPU time of this process, not wall time: another process on a busy machine cannot fail it
     big = scaled_document(8, 6)
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     out = render_html(big)
-    elapsed = time.perf_counter() - t0
-    assert elapsed < 10, f"rendering 8 codecs x 6 payloads took {elapsed:.1f} s"
+    elapsed = time.process_time() - t0
+    assert elapsed < 10, f"rendering 8 codecs x 6 payloads took {elapsed:.1f} s of CPU"
     assert out.count('class="chart"') >= 6 * 3 + 3
 
 
