@@ -312,12 +312,12 @@ def print_summary(doc: dict) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from bench.results import load
+    from bench.results import guarded, load
     from reports.render import write_report
 
     doc = load(args.results)
     out = args.out or args.results.parent
-    paths = write_report(doc, out)
+    paths = guarded(str(args.results), write_report, doc, out, debug=args.debug)
     print(f"report: {paths['html'].resolve()}")
     return 0
 

@@ -318,9 +318,13 @@ def register_cli(sub: Any) -> None:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    result = compare(_load(args.a), _load(args.b), args.threshold, args.alpha)
-    print_result(result)
-    paths = write_outputs(result, args.out)
+    from bench.results import guarded
+
+    a, b = _load(args.a), _load(args.b)
+    where = f"{args.a} or {args.b}"
+    result = guarded(where, compare, a, b, args.threshold, args.alpha, debug=getattr(args, "debug", False))
+    guarded(where, print_result, result, debug=getattr(args, "debug", False))
+    paths = guarded(where, write_outputs, result, args.out, debug=getattr(args, "debug", False))
     print(f"comparison: {paths['json']}", file=sys.stderr)
     print(f"page:       {paths['html'].resolve()}", file=sys.stderr)
     return 0

@@ -129,4 +129,214 @@ def check(doc: Any, where: str = "results") -> dict:
     for key in ("rows", "codecs", "payloads"):
         if not isinstance(doc.get(key), list):
             raise ResultsError(f"{where}: missing or malformed {key!r} list")
+    problem = validate_shape(doc)
+    if problem:
+        raise ResultsError(f"{where}: {problem}; the file was edited or damaged — re-run `msgbench run` "
+                           "or fix that entry")
     return doc
+
+
+# ------------------------------------------------------------------------------------------------
+# The typed contract: every field a reader relies on has the type it expects, and sizes are bounded
+# (a hand-edited file with 10,000 distinct codec names must not make the report take gigabytes).
+
+MAX_ITEMS = 200_000  # rows, cells, samples per list
+MAX_NAMES = 500  # distinct codecs / payloads / scenarios
+MAX_TEXT = 100_000  # characters in one string
+
+_NUM = (int, float)
+_STATS_NUM = ("median_ns", "iqr_ns", "q1_ns", "q3_ns", "min_ns", "mean_ns")
+TIME_KEYS = ("encode", "decode", "to_native", "from_native", "parse_lazy", "access", "encode_typed", "decode_typed")
+
+
+def _kind(v: Any) -> str:
+    return "null" if v is None else type(v).__name__
+
+
+def _is_num(v: Any) -> bool:
+    return isinstance(v, _NUM) and not isinstance(v, bool)
+
+
+class _Bad(Exception):
+    pass
+
+
+def _need(cond: bool, path: str, what: str, v: Any) -> None:
+    if not cond:
+        shown = repr(v)
+        raise _Bad(f"{path}: expected {what}, got {_kind(v)} {shown[:40]}")
+
+
+def _opt_str(d: dict, key: str, path: str) -> None:
+    v = d.get(key)
+    _need(v is None or (isinstance(v, str) and len(v) <= MAX_TEXT), f"{path}.{key}", "a string or null", v)
+
+
+def _list(v: Any, path: str, limit: int = MAX_ITEMS) -> list:
+    _need(isinstance(v, list), path, "a list", v)
+    _need(len(v) <= limit, path, f"at most {limit:,} items", f"{len(v):,} items")
+    return v
+
+
+def _stats(v: Any, path: str) -> None:
+    if v is None:
+        return
+    _need(isinstance(v, dict), path, "timing figures (an object) or null", v)
+    _need(_is_num(v.get("median_ns")) and v["median_ns"] >= 0, f"{path}.median_ns", "a number >= 0",
+          v.get("median_ns"))
+    for k in _STATS_NUM[1:]:
+        if k in v:
+            _need(v[k] is None or _is_num(v[k]), f"{path}.{k}", "a number", v[k])
+    if "ci95_ns" in v:
+        ci = v["ci95_ns"]
+        _need(isinstance(ci, list) and len(ci) == 2 and all(_is_num(x) for x in ci), f"{path}.ci95_ns",
+              "[low, high] numbers", ci)
+    if "samples_ns" in v:
+        xs = _list(v["samples_ns"], f"{path}.samples_ns")
+        _need(all(_is_num(x) for x in xs), f"{path}.samples_ns", "numbers", next((x for x in xs if not _is_num(x)),
+                                                                                  None))
+    if "processes" in v:
+        for i, p in enumerate(_list(v["processes"], f"{path}.processes", 1000)):
+            _need(isinstance(p, dict) and _is_num(p.get("median_ns")), f"{path}.processes[{i}].median_ns",
+                  "a number", p.get("median_ns") if isinstance(p, dict) else p)
+    if "rounds" in v:
+        _need(v["rounds"] is None or _is_num(v["rounds"]), f"{path}.rounds", "a number", v["rounds"])
+
+
+def _row(r: Any, path: str) -> None:
+    _need(isinstance(r, dict), path, "an object", r)
+    for k in ("codec", "payload"):
+        _need(isinstance(r.get(k), str) and 0 < len(r[k]) <= 500, f"{path}.{k}", "a non-empty string", r.get(k))
+    for k in ("format", "status", "verdict", "error"):
+        _opt_str(r, k, path)
+    size = r.get("size")
+    if size is not None:
+        _need(isinstance(size, dict), f"{path}.size", "an object or null", size)
+        for k, v in size.items():
+            _need(v is None or (_is_num(v) and v >= 0), f"{path}.size.{k}", "a byte count", v)
+    for k in TIME_KEYS:
+        _stats(r.get(k), f"{path}.{k}")
+    fid = r.get("fidelity")
+    if fid is not None:
+        for i, f in enumerate(_list(fid, f"{path}.fidelity", 10_000)):
+            _need(isinstance(f, dict) and isinstance(f.get("path"), str), f"{path}.fidelity[{i}].path", "a string",
+                  f.get("path") if isinstance(f, dict) else f)
+    if "fidelity_total" in r:
+        _need(r["fidelity_total"] is None or _is_num(r["fidelity_total"]), f"{path}.fidelity_total", "a number",
+              r["fidelity_total"])
+    if r.get("fidelity_paths") is not None:
+        _need(isinstance(r["fidelity_paths"], dict) and all(_is_num(n) for n in r["fidelity_paths"].values()),
+              f"{path}.fidelity_paths", "{path: count}", r["fidelity_paths"])
+
+
+def _named(items: Any, path: str) -> None:
+    for i, c in enumerate(_list(items, path, MAX_NAMES * 4)):
+        _need(isinstance(c, dict), f"{path}[{i}]", "an object", c)
+        _need(isinstance(c.get("name"), str) and 0 < len(c["name"]) <= 500, f"{path}[{i}].name", "a non-empty string",
+              c.get("name"))
+        for k, v in c.items():
+            if isinstance(v, str):
+                _need(len(v) <= MAX_TEXT, f"{path}[{i}].{k}", f"at most {MAX_TEXT:,} characters", f"{len(v):,}")
+        if "notes" in c:
+            _need(isinstance(c["notes"], list) and all(isinstance(n, str) for n in c["notes"]), f"{path}[{i}].notes",
+                  "a list of strings", c["notes"])
+
+
+def _evolution(e: Any, path: str) -> None:
+    if not isinstance(e, dict) or "cells" not in e:
+        return
+    cells = _list(e["cells"], f"{path}.cells")
+    names: dict[str, set] = {"codec": set(), "scenario": set(), "direction": set()}
+    for i, c in enumerate(cells):
+        _need(isinstance(c, dict), f"{path}.cells[{i}]", "an object", c)
+        for k in ("scenario", "codec", "direction", "outcome"):
+            _need(isinstance(c.get(k), str) and len(c[k]) <= 500, f"{path}.cells[{i}].{k}", "a string", c.get(k))
+        _opt_str(c, "detail", f"{path}.cells[{i}]")
+        for k in names:
+            names[k].add(c[k])
+    for k, seen in names.items():
+        _need(len(seen) <= MAX_NAMES, f"{path}.cells", f"at most {MAX_NAMES} distinct {k} names", f"{len(seen):,}")
+    for k in ("codecs", "directions", "safe_scenarios", "summary"):
+        if k in e:
+            _need(isinstance(e[k], list) and all(isinstance(x, str) for x in e[k]) and len(e[k]) <= MAX_NAMES * 4,
+                  f"{path}.{k}", "a list of strings", e[k])
+    if "scenarios" in e:
+        for i, sc in enumerate(_list(e["scenarios"], f"{path}.scenarios", MAX_NAMES)):
+            _need(isinstance(sc, dict) and isinstance(sc.get("id"), str), f"{path}.scenarios[{i}].id", "a string",
+                  sc.get("id") if isinstance(sc, dict) else sc)
+
+
+def _faults(f: Any, path: str) -> None:
+    if not isinstance(f, dict) or "codecs" not in f:
+        return
+    for i, c in enumerate(_list(f["codecs"], f"{path}.codecs", MAX_NAMES)):
+        _need(isinstance(c, dict) and isinstance(c.get("codec"), str), f"{path}.codecs[{i}].codec", "a string",
+              c.get("codec") if isinstance(c, dict) else c)
+        kinds = c.get("kinds") or {}
+        _need(isinstance(kinds, dict), f"{path}.codecs[{i}].kinds", "an object", kinds)
+        for k, counts in kinds.items():
+            _need(isinstance(counts, dict) and all(_is_num(n) for n in counts.values()),
+                  f"{path}.codecs[{i}].kinds.{k}", "{outcome: count}", counts)
+        for k in ("memory_errors", "skipped"):
+            if k in c:
+                _need(_is_num(c[k]), f"{path}.codecs[{i}].{k}", "a number", c[k])
+        if "examples" in c:
+            _need(isinstance(c["examples"], list) and all(isinstance(x, str) for x in c["examples"]),
+                  f"{path}.codecs[{i}].examples", "a list of strings", c["examples"])
+
+
+def validate_shape(doc: dict) -> str | None:
+    """The first place where ``doc`` breaks the contract, as ``path: expected ..., got ...``; None if
+    it holds. Unknown extra keys are allowed (newer minor additions); sections other than evolution
+    and faults are checked by their renderers."""
+    try:
+        for key in ("run", "environment", "tool"):
+            v = doc.get(key)
+            _need(v is None or isinstance(v, dict), key, "an object", v)
+        env = doc.get("environment") or {}
+        for key in ("load_average", "load_average_end"):
+            v = env.get(key)
+            _need(v is None or (isinstance(v, list) and all(_is_num(x) for x in v)), f"environment.{key}",
+                  "a list of numbers", v)
+        for key in ("python", "git", "libraries", "busy", "cpu"):
+            v = env.get(key)
+            _need(v is None or isinstance(v, dict), f"environment.{key}", "an object", v)
+        _need(v is None or isinstance(env.get("warnings"), (list, type(None))), "environment.warnings", "a list",
+              env.get("warnings"))
+        run = doc.get("run") or {}
+        for key in ("duration_s",):
+            _need(run.get(key) is None or _is_num(run.get(key)), f"run.{key}", "a number", run.get(key))
+        for key in ("sections",):
+            v = doc.get(key)
+            _need(v is None or (isinstance(v, dict) and all(isinstance(x, dict) for x in v.values())), key,
+                  "an object of objects", v)
+        _named(doc["codecs"], "codecs")
+        _named(doc["payloads"], "payloads")
+        rows = _list(doc["rows"], "rows")
+        for i, r in enumerate(rows):
+            _row(r, f"rows[{i}]")
+        for k in ("codec", "payload"):
+            distinct = {r[k] for r in rows}
+            _need(len(distinct) <= MAX_NAMES, "rows", f"at most {MAX_NAMES} distinct {k} names", f"{len(distinct):,}")
+        sections = doc.get("sections") or {}
+        _evolution(sections.get("evolution"), "sections.evolution")
+        _faults(sections.get("faults"), "sections.faults")
+    except _Bad as e:
+        return str(e)
+    return None
+
+
+def guarded(where: str, fn: Any, *args: Any, debug: bool = False) -> Any:
+    """Run a reader (render, compare) on a checked document. The contract pins what readers rely
+    on; content it does not pin that still trips a reader becomes a one-line :class:`ResultsError`
+    naming the file (the traceback with ``--debug``), never a traceback from inside a renderer."""
+    try:
+        return fn(*args)
+    except MsgbenchError:
+        raise
+    except Exception as e:
+        if debug:
+            raise
+        msg = " ".join(f"{type(e).__name__}: {e}".split())[:200]
+        raise ResultsError(f"{where}: cannot read this results file ({msg}); it was probably edited by hand — "
+                           "re-run `msgbench run`, or use --debug for the traceback") from None

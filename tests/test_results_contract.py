@@ -1,0 +1,84 @@
+"""results.json is a typed contract: a hand-edited or hostile file gets a one-line error naming the
+bad path (ResultsError), or renders; never a traceback from deep inside a renderer."""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from bench.compare import compare
+from bench.results import ResultsError, check, guarded
+from reports.render import render_html, render_markdown
+
+RECORDED = Path(__file__).resolve().parent / "report_recorded.json"
+
+
+def _paths(doc, prefix=()):
+    """Every (container, key) in the document, breadth limited so the sample covers all levels."""
+    out = []
+    stack = [(doc, prefix)]
+    while stack:
+        node, path = stack.pop()
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for k, v in items:
+            if k == "samples_ns" or (isinstance(node, list) and k > 6):
+                continue
+            out.append((node, k, path + (k,)))
+            stack.append((v, path + (k,)))
+    return out
+
+
+HOSTILE = ["x", -1, 1e308, None, [], {}, True, "<script>alert(1)</script>" * 3, [["deep"]], {"a": {"b": 1}}, 0]
+
+
+@pytest.fixture(scope="module")
+def recorded() -> dict:
+    return json.loads(RECORDED.read_text())
+
+
+def test_the_recorded_run_satisfies_the_contract(recorded) -> None:
+    assert check(copy.deepcopy(recorded)) is not None
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_a_hand_edited_file_is_refused_in_one_line_or_renders(recorded, seed) -> None:
+    rng = random.Random(seed)
+    doc = copy.deepcopy(recorded)
+    for _ in range(1 + seed % 3):
+        node, key, path = rng.choice(_paths(doc))
+        if rng.random() < 0.25 and isinstance(node, dict):
+            del node[key]
+        else:
+            node[key] = copy.deepcopy(rng.choice(HOSTILE))
+    try:
+        check(doc)
+    except ResultsError as e:
+        assert "\n" not in str(e) and len(str(e)) < 400
+        return
+    # what the contract does not pin either renders or is a one-line error (never a traceback)
+    for fn, args in ((render_html, (doc,)), (render_markdown, (doc,)), (compare, (doc, recorded)),
+                     (compare, (recorded, doc))):
+        try:
+            guarded("edited.json", fn, *args)
+        except ResultsError as e:
+            assert "\n" not in str(e) and "edited.json" in str(e)
+
+
+def test_too_many_distinct_names_are_refused_before_rendering(recorded) -> None:
+    doc = copy.deepcopy(recorded)
+    ev = doc["sections"]["evolution"]
+    base = ev["cells"][0]
+    ev["cells"] = [{**base, "codec": f"c{i}", "scenario": f"s{i}"} for i in range(2000)]
+    with pytest.raises(ResultsError, match="distinct"):
+        check(doc)
+
+
+def test_errors_name_the_path(recorded) -> None:
+    doc = copy.deepcopy(recorded)
+    doc["rows"][3]["encode"]["median_ns"] = "fast"
+    with pytest.raises(ResultsError, match=r"rows\[3\]\.encode\.median_ns: expected a number"):
+        check(doc)
