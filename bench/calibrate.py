@@ -59,7 +59,7 @@ class Settings:
     def for_mode(cls, mode: str) -> Settings:
         if mode == "quick":
             return cls(alternations=3, budget_s=0.08, ops=("encode",))
-        return cls(alternations=4, budget_s=0.25, ops=OPS)
+        return cls(alternations=3, budget_s=0.15, ops=OPS)
 
 
 def bare_samples(fn: Callable[[Any], Any], arg: Any, budget_s: float, repeat_s: float = BARE_REPEAT_S) -> tuple[list[float], int]:

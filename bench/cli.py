@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="seconds without progress before a codec is declared hung (default 180, quick 60)")
     run.add_argument("--processes", type=_positive_int, default=None, metavar="N",
                      help="worker processes per codec; timings vary between processes, and the confidence "
-                          "intervals and `msgbench compare` use that variation (default 5, quick 3)")
+                          "intervals and `msgbench compare` use that variation (default 4, quick 3)")
     run.add_argument("--no-report", action="store_true", help="write results.json only")
     run.add_argument("--no-conformance", action="store_true",
                      help="time plugins without first running the conformance kit on them")

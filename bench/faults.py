@@ -61,7 +61,7 @@ from formats.isolation import Died, Limits, Task, run
 
 KINDS = ("truncated", "bitflip", "random", "oversized_length", "bomb")
 OUTCOMES = ("clean_error", "silent_garbage", "hang", "crash")
-TRIALS = {"full": 25, "quick": 8, "untimed": 3}
+TRIALS = {"full": 15, "quick": 5, "untimed": 3}
 MEMORY_LIMIT = 1 << 30
 TRIAL_TIMEOUT_S = 1.0
 STARTUP_TIMEOUT_S = 60.0

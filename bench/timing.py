@@ -55,10 +55,10 @@ from bench.stats import summarize
 class Plan:
     """How long to measure each figure."""
 
-    budget_s: float = 0.15  # per encode/decode figure and worker process
-    conversion_budget_s: float = 0.05  # per to_native/from_native/parse_lazy figure and process
+    budget_s: float = 0.08  # per encode/decode figure and worker process
+    conversion_budget_s: float = 0.02  # per to_native/from_native/parse_lazy figure and process
     round_s: float = 0.001
-    min_rounds: int = 15
+    min_rounds: int = 10
     max_rounds: int = 2000
     warmup_rounds: int = 3
     disabled: bool = False  # run each callable once, untimed (tests)
@@ -67,7 +67,7 @@ class Plan:
     max_case_s: float = 10.0
     # Worker processes per codec (interleaved between codecs); the budgets above are per process.
     # The variation between processes is what a rerun sees (see bench.stats.combine).
-    processes: int = 5
+    processes: int = 4
 
     def __post_init__(self) -> None:
         if self.processes < 1:
@@ -79,7 +79,7 @@ class Plan:
 
     @classmethod
     def quick(cls) -> Plan:
-        return cls(budget_s=0.04, conversion_budget_s=0.015, round_s=0.0002, min_rounds=7, warmup_rounds=2,
+        return cls(budget_s=0.025, conversion_budget_s=0.008, round_s=0.0002, min_rounds=5, warmup_rounds=2,
                    processes=3, max_case_s=1.0)
 
     @classmethod
