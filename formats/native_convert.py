@@ -10,15 +10,25 @@ checks) with its own numbers, bytes and lists. The converters are built once per
 - :func:`make_from_native` rebuilds the common model's canonical value from what the library
   decoded, following the *reader* schema: fields in schema order, missing optional fields -> their
   default or ``None``, int subclasses (BSON's ``Int64``) -> ``int``, ints in float fields -> float,
-  bytes restored. It checks types as it goes, so a garbage message that happens to decode (one byte
+  bytes restored, float32 values rounded to float32 (a writer in Java/Go/.NET sends ``4.97``, the
+  shortest text of float32(4.97), which Python reads as the float64 4.97) and rejected when out of
+  float32's range (:func:`to_float32`). It checks types as it goes, so a garbage message that happens to decode (one byte
   ``0x05`` is a valid msgpack document) is rejected here with :class:`SchemaMismatch` instead of
   flowing on as a wrong value. Reader policy: ``"tolerant"`` (default) ignores unknown fields and
   also finds a field under one of its ``aliases`` (earlier names); ``"strict"`` rejects unknown
-  fields.
+  fields. With ``json_numbers`` (the JSON codecs) an integer field also takes a float with no
+  fraction (``5.0``, ``5e0``: JSON Schema's ``integer`` allows them), when it is exact (below 2**53).
+
+:func:`decode_base64_text` is the JSON codecs' reading of base64 text: the standard alphabet as
+written, and also what other writers send (line breaks as in MIME / ``base64.encodebytes``, the
+URL-safe alphabet, missing padding).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import struct
 from collections.abc import Callable
 from typing import Any
 
@@ -40,6 +50,60 @@ from payloads.model import (
 Conv = Callable[[Any], Any]
 _MISSING: Any = object()
 POLICIES = ("tolerant", "strict")
+
+FLOAT32_MAX = 3.4028234663852886e38
+# the float64 half-way between FLOAT32_MAX and the next float32 step: anything smaller in magnitude
+# rounds to a finite float32 (3.4028235e38, Java's text for Float.MAX_VALUE, rounds to FLOAT32_MAX)
+FLOAT32_OVERFLOW = 3.4028235677973366e38
+EXACT_INT_FLOAT = 2**53  # floats with a smaller magnitude hold every integer exactly
+
+_f32 = struct.Struct("<f")
+
+
+def to_float32(x: float, _pack: Callable = _f32.pack, _unpack: Callable = _f32.unpack) -> float:
+    """``x`` rounded to the nearest float32 (NaN and infinities kept); a finite ``x`` beyond
+    float32's range is a :class:`SchemaMismatch`, not a silent infinity."""
+    try:
+        return _unpack(_pack(x))[0]
+    except OverflowError:
+        raise SchemaMismatch("", f"{x!r:.40} is out of range for float32 (largest {FLOAT32_MAX!r})") from None
+
+
+def int_from_float(x: float, k: str, lo: int, hi: int) -> int:
+    """A float read for an integer field (JSON ``5.0`` / ``5e0``): its int when it has no fraction,
+    is exact (below 2**53) and fits ``k``'s range; else a :class:`SchemaMismatch` saying why."""
+    if not x.is_integer():
+        raise fail(k, x)
+    if not -EXACT_INT_FLOAT < x < EXACT_INT_FLOAT:
+        raise SchemaMismatch("", f"{x!r} for {k}: a float this large may not be the integer that was written; "
+                                 "write the integer without a fraction or exponent")
+    n = int(x)
+    if lo <= n <= hi:
+        return n
+    raise SchemaMismatch("", f"{n} does not fit in {k} [{lo}, {hi}]")
+
+
+_B64_STD = str.maketrans("-_", "+/", " \t\n\r")
+_b64decode = base64.b64decode
+
+
+def decode_base64_text(s: str) -> bytes:
+    """Base64 text -> bytes: standard alphabet with padding (what the codecs write, fast path), or
+    as other writers send it: line breaks / spaces (MIME, ``base64.encodebytes``, XML-RPC), the
+    URL-safe alphabet (``-_``), no padding. Anything else raises ``ValueError`` naming the problem
+    (characters outside base64 are never dropped silently)."""
+    try:
+        return _b64decode(s, validate=True)
+    except binascii.Error:
+        pass
+    t = s.translate(_B64_STD).rstrip("=")
+    pad = -len(t) % 4
+    if pad == 3:
+        raise ValueError(f"invalid base64: {len(t)} data characters cannot be base64 (one too many)")
+    try:
+        return _b64decode(t + "=" * pad, validate=True)
+    except binascii.Error as e:
+        raise ValueError(f"invalid base64: {e}") from None
 
 
 def identity(v: Any) -> Any:
@@ -63,43 +127,76 @@ def make_to_native(schema: Type, bytes_to: Conv | None = None, float_to: Conv | 
     """A function model value -> native value that applies ``bytes_to`` to every bytes value and
     ``float_to`` to every float32/float64 value; only the parts of the schema that hold one are
     touched, and with nothing to rewrite it is :func:`identity`."""
-    if bytes_to is None and float_to is None:
+    convs: dict[str, Conv] = {}
+    if bytes_to is not None:
+        convs["bytes"] = bytes_to
+    if float_to is not None:
+        convs["float32"] = convs["float64"] = float_to
+    return make_rewriter(schema, convs)
+
+
+def make_rewriter(schema: Type, convs: dict[str, Conv]) -> Conv:
+    """A function value -> value that applies ``convs[kind]`` to every non-null value of a primitive
+    ``kind`` (e.g. ``{"float32": to_float32}``) and copies the containers on the way; the
+    identity when the schema holds none of those kinds. A :class:`SchemaMismatch` raised by a
+    converter comes out with the path of the value."""
+    if not convs:
         return identity
-    conv = _to(schema, bytes_to, float_to)
-    return conv or identity
+    return _to(schema, convs) or identity
 
 
-def _to(t: Type, bytes_to: Conv | None, float_to: Conv | None) -> Conv | None:
+def _to(t: Type, convs: dict[str, Conv]) -> Conv | None:
     """A converter for values of ``t``, or None when they need no rewriting."""
     if isinstance(t, Primitive):
-        if t.kind == "bytes":
-            return bytes_to
-        if t.kind in ("float32", "float64"):
-            return float_to
-        return None
+        return convs.get(t.kind)
     if isinstance(t, EnumType):
         return None
     if isinstance(t, ListType):
-        inner = _to(t.items, bytes_to, float_to)
+        inner = _to(t.items, convs)
         if inner is None:
             return None
-        return lambda v: [inner(x) for x in v]
+
+        def lst(v: list) -> list:
+            try:
+                return [inner(x) for x in v]
+            except SchemaMismatch:
+                for i, x in enumerate(v):  # the error path only: find the failing index
+                    try:
+                        inner(x)
+                    except SchemaMismatch as e:
+                        raise nest(f"[{i}]", e) from None
+                raise
+
+        return lst
     if isinstance(t, MapType):
-        inner = _to(t.values, bytes_to, float_to)
+        inner = _to(t.values, convs)
         if inner is None:
             return None
-        return lambda v: {k: inner(x) for k, x in v.items()}
+
+        def mp(v: dict) -> dict:
+            out = {}
+            for k, x in v.items():
+                try:
+                    out[k] = inner(x)
+                except SchemaMismatch as e:
+                    raise nest(f"[{k!r}]", e) from None
+            return out
+
+        return mp
     if isinstance(t, Record):
-        convs = tuple((f.name, c) for f in t.fields if (c := _to(f.type, bytes_to, float_to)) is not None)
-        if not convs:
+        specs = tuple((f.name, c) for f in t.fields if (c := _to(f.type, convs)) is not None)
+        if not specs:
             return None
 
         def record(v: dict) -> dict:
             out = v.copy()
-            for name, c in convs:
+            for name, c in specs:
                 x = out.get(name)
                 if x is not None:
-                    out[name] = c(x)
+                    try:
+                        out[name] = c(x)
+                    except SchemaMismatch as e:
+                        raise nest(name, e) from None
             return out
 
         return record
@@ -110,10 +207,12 @@ def _to(t: Type, bytes_to: Conv | None, float_to: Conv | None) -> Conv | None:
 # native -> model
 
 
-def make_from_native(schema: Type, policy: str = "tolerant", bytes_from: Conv | None = None) -> Conv:
+def make_from_native(schema: Type, policy: str = "tolerant", bytes_from: Conv | None = None,
+                     json_numbers: bool = False) -> Conv:
     """A function native value -> canonical model value (see the module docstring). A strict
-    reader still finds fields under their aliases (and does not count an alias as unknown)."""
-    return _from(schema, policy == "strict", bytes_from)
+    reader still finds fields under their aliases (and does not count an alias as unknown).
+    ``json_numbers``: integer fields also take exact whole floats (``5.0``), as JSON Schema allows."""
+    return _from(schema, policy == "strict", bytes_from, json_numbers)
 
 
 def fail(what: str, x: Any) -> SchemaMismatch:
@@ -151,7 +250,7 @@ def enum_from(t: EnumType) -> Conv:
     return enum
 
 
-def _from(t: Type, strict: bool, bytes_from: Conv | None) -> Conv:
+def _from(t: Type, strict: bool, bytes_from: Conv | None, json_numbers: bool = False) -> Conv:
     if isinstance(t, Primitive):
         k = t.kind
         if k == "bool":
@@ -161,6 +260,8 @@ def _from(t: Type, strict: bool, bytes_from: Conv | None) -> Conv:
 
             def integer(x: Any) -> int:
                 if type(x) is not int:
+                    if json_numbers and type(x) is float:
+                        return int_from_float(x, k, lo, hi)
                     if not isinstance(x, int) or isinstance(x, bool):
                         raise fail(k, x)
                     x = int(x)
@@ -169,16 +270,32 @@ def _from(t: Type, strict: bool, bytes_from: Conv | None) -> Conv:
                 raise SchemaMismatch("", f"{x} does not fit in {k} [{lo}, {hi}]")
 
             return integer
-        if k in ("float32", "float64"):
+        if k == "float64":
 
             def floating(x: Any) -> float:
                 if type(x) is float:
                     return x
                 if isinstance(x, (int, float)) and not isinstance(x, bool):
-                    return float(x)
+                    try:
+                        return float(x)
+                    except OverflowError:
+                        raise SchemaMismatch("", f"{x!r:.40} is out of range for float64") from None
                 raise fail(k, x)
 
             return floating
+        if k == "float32":
+
+            def floating32(x: Any) -> float:
+                if type(x) is not float:
+                    if not isinstance(x, (int, float)) or isinstance(x, bool):
+                        raise fail(k, x)
+                    try:
+                        x = float(x)
+                    except OverflowError:
+                        raise SchemaMismatch("", f"{x!r:.40} is out of range for float32") from None
+                return to_float32(x)
+
+            return floating32
         if k == "string":
             return check_string
         if k == "bytes":
@@ -197,7 +314,7 @@ def _from(t: Type, strict: bool, bytes_from: Conv | None) -> Conv:
     if isinstance(t, EnumType):
         return enum_from(t)
     if isinstance(t, ListType):
-        inner = _from(t.items, strict, bytes_from)
+        inner = _from(t.items, strict, bytes_from, json_numbers)
 
         def lst(v: Any) -> list:
             if type(v) is not list:
@@ -205,11 +322,19 @@ def _from(t: Type, strict: bool, bytes_from: Conv | None) -> Conv:
                     v = list(v)
                 else:
                     raise fail("a list", v)
-            return [inner(x) for x in v]
+            try:
+                return [inner(x) for x in v]
+            except SchemaMismatch:
+                for i, x in enumerate(v):  # the error path only: name the failing index
+                    try:
+                        inner(x)
+                    except SchemaMismatch as e:
+                        raise nest(f"[{i}]", e) from None
+                raise
 
         return lst
     if isinstance(t, MapType):
-        inner = _from(t.values, strict, bytes_from)
+        inner = _from(t.values, strict, bytes_from, json_numbers)
 
         def mp(v: Any) -> dict:
             if type(v) is not dict:
@@ -218,12 +343,16 @@ def _from(t: Type, strict: bool, bytes_from: Conv | None) -> Conv:
             for k, x in v.items():
                 if type(k) is not str:
                     raise fail("a string map key", k)
-                out[k] = inner(x)
+                try:
+                    out[k] = inner(x)
+                except SchemaMismatch as e:
+                    raise nest(f"[{k!r}]", e) from None
             return out
 
         return mp
     if isinstance(t, Record):
-        return record_from(t, lambda ft: _from(ft, strict, bytes_from), strict, strict_aliases=True, noun="a map")
+        return record_from(t, lambda ft: _from(ft, strict, bytes_from, json_numbers), strict, strict_aliases=True,
+                           noun="a map")
     raise TypeError(f"unknown schema type {t!r}")
 
 
