@@ -46,6 +46,7 @@ from typing import Any
 from formats.api import ALL_TYPE_KINDS, Capabilities, Codec, SchemaText, SimplePrepared, UnsupportedSchema
 from formats.json_schema import NON_FINITE, json_schema, schema_text
 from formats.native_convert import (
+    F32_STRUCT,
     POLICIES,
     Conv,
     check_bool,
@@ -136,11 +137,15 @@ def _from(t: Type, tolerant: bool) -> Conv:
 
             return floating
         if k == "float32":
+            pack, unpack = F32_STRUCT.pack, F32_STRUCT.unpack
 
             def floating32(x: Any) -> float:
                 tx = type(x)
                 if tx is float:
-                    return to_float32(x)
+                    try:
+                        return unpack(pack(x))[0]  # to_float32, inlined: this runs for every float32
+                    except OverflowError:
+                        return to_float32(x)  # raises, naming the limit
                 if tx is int:
                     return to_float32(float(x))
                 if tx is str and x in NON_FINITE:

@@ -14,7 +14,7 @@ mode). ``to_native`` is ``msgspec.convert(value, Root)`` and ``from_native`` is
 ``msgspec.to_builtins(obj, builtin_types=(bytes,))``; both are outside the timed region. msgspec
 has no float32 type, so when the reader's schema has float32 fields ``from_native`` then rounds
 them to float32 (``4.97`` as written by Java/Go/.NET is float32(4.97), not the float64 4.97) and
-rejects values beyond float32's range, naming the field (:func:`formats.native_convert.to_float32`).
+rejects values beyond float32's range, naming the field (:func:`formats.native_convert.make_float32_rounder`).
 
 Evolution: a reader schema gets its own Struct classes; unknown fields are ignored
 (``"tolerant"``) or rejected (``"strict"``: ``forbid_unknown_fields=True``). msgspec JSON writes
@@ -27,7 +27,7 @@ import keyword
 from typing import Annotated, Any, Literal, Optional
 
 from formats.api import ALL_TYPE_KINDS, Capabilities, Codec, SchemaText, SimplePrepared, UnsupportedSchema
-from formats.native_convert import POLICIES, check_policy, identity, make_rewriter, to_float32
+from formats.native_convert import POLICIES, check_policy, make_float32_rounder
 from payloads.model import (
     INT32_MAX,
     INT32_MIN,
@@ -150,7 +150,7 @@ class _MsgspecCodec(Codec):
         decoder = mod.Decoder(type=reader_cls)
         convert = msgspec.convert
         to_builtins = msgspec.to_builtins
-        round32 = make_rewriter(reader_schema or schema, {"float32": to_float32})
+        round32 = make_float32_rounder(reader_schema or schema)
 
         def to_native(value: Any) -> Any:
             return convert(value, writer_cls)
@@ -158,11 +158,10 @@ class _MsgspecCodec(Codec):
         def from_native(native: Any) -> Any:
             return to_builtins(native, builtin_types=(bytes,))
 
-        if round32 is not identity:
-            plain = from_native
+        if round32 is not None:
 
-            def from_native(native: Any) -> Any:  # noqa: F811 - the float32 variant
-                return round32(plain(native))
+            def from_native(native: Any) -> Any:  # noqa: F811 - the variant for schemas with float32 fields
+                return round32(to_builtins(native, builtin_types=(bytes,)))  # rounds in place: a fresh value
 
         return SimplePrepared(encode=encoder.encode, decode=decoder.decode, to_native=to_native, from_native=from_native)
 

@@ -52,12 +52,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import struct
 from collections.abc import Callable
 from typing import Any
 
 from formats.api import ALL_TYPE_KINDS, Capabilities, Codec, SchemaText, SimplePrepared, UnsupportedSchema
-from formats.native_convert import POLICIES, check_policy, identity
+from formats.native_convert import F32_STRUCT, POLICIES, check_policy, identity
 from formats.xsd_schema import ENTRY, ITEM, KEY, check_names, schema_text, xml_schema
 from payloads.model import (
     INT32_MAX,
@@ -212,7 +211,6 @@ def _record_filler(r: Record, SubElement: Any) -> Filler:
 _XML_WS = " \t\n\r"  # the whitespace xs:whiteSpace="collapse" removes around a value
 _DROP_XML_WS = str.maketrans("", "", _XML_WS)
 _XSD_NON_FINITE = frozenset(("INF", "-INF", "NaN"))
-_F32 = struct.Struct("<f")
 
 
 def _leaf(t: Type) -> Callable[[str | None], Any]:
@@ -284,7 +282,7 @@ def _leaf(t: Type) -> Callable[[str | None], Any]:
 
         if k == "float64":
             return text_float
-        pack, unpack = _F32.pack, _F32.unpack
+        pack, unpack = F32_STRUCT.pack, F32_STRUCT.unpack
 
         def floating32(s: str | None) -> float:
             x = text_float(s)

@@ -418,3 +418,28 @@ def _numbers(v: Any) -> list:
     if isinstance(v, list):
         return [y for x in v for y in _numbers(x)]
     return [v] if isinstance(v, (int, float)) and not isinstance(v, bool) else []
+
+
+def test_float32_rounder_reaches_every_float32_and_names_the_path():
+    from formats.native_convert import make_float32_rounder
+
+    point = Record("Pt", (Field("x", FLOAT32, 1), Field("note", FLOAT64, 2), Field("o", FLOAT32, 3, optional=True)))
+    schema = Record("S", (
+        Field("pts", ListType(point), 1), Field("by", MapType(FLOAT32), 2), Field("grid", ListType(ListType(FLOAT32)), 3),
+        Field("named", MapType(point), 4), Field("d", FLOAT64, 5),
+    ))
+    assert make_float32_rounder(Record("N", (Field("d", FLOAT64, 1), Field("l", ListType(INT32), 2)))) is None
+    r = make_float32_rounder(schema)
+    v = {"pts": [{"x": 4.97, "note": 4.97, "o": None}], "by": {"a": 0.1}, "grid": [[1.1, math.inf], []],
+         "named": {"k": {"x": math.nan, "note": 0.1, "o": 2.2}}, "d": 0.1}
+    out = r(v)
+    assert out is v  # in place
+    f = float32_round
+    assert v["pts"] == [{"x": f(4.97), "note": 4.97, "o": None}] and v["by"] == {"a": f(0.1)}
+    assert v["grid"] == [[f(1.1), math.inf], []] and v["d"] == 0.1
+    assert math.isnan(v["named"]["k"]["x"]) and v["named"]["k"]["o"] == f(2.2) and v["named"]["k"]["note"] == 0.1
+    for bad, path in [({"pts": [{"x": 1.0}, {"x": 1e300}]}, "pts[1].x"), ({"by": {"z": -1e39}}, "by['z']"),
+                      ({"grid": [[], [1.0, 3.5e38]]}, "grid[1][1]"), ({"named": {"k": {"x": 0.0, "o": 1e300}}}, "named['k'].o")]:
+        with pytest.raises(SchemaMismatch, match="out of range for float32") as ei:
+            r(bad)
+        assert ei.value.path == path
