@@ -266,26 +266,35 @@ def _leaf(t: Type) -> Callable[[str | None], Any]:
     if k in ("float32", "float64"):
         xs_name = "xs:float" if k == "float32" else "xs:double"
 
-        def bad_float(s: str | None) -> XmlDecodeError:
+        def bad_float(s: str | None, x: float = 0.0) -> XmlDecodeError:
+            if x - x != 0.0 and x == x and s.isascii() and not any(c in s for c in "nN_"):  # type: ignore
+                return XmlDecodeError(f"{s.strip(_XML_WS)!r:.40} is out of range for {k}")  # type: ignore  # 1e400
             return XmlDecodeError(f"expected {k} ({xs_name}: digits with an optional exponent, INF, -INF or NaN), "
                                   f"got {s!r:.60}")
 
-        def text_float(s: str | None) -> float:
-            """``float(s)`` for the XSD lexical forms only (Python also reads inf, nan, 1_000)."""
-            try:
-                x = float(s)  # type: ignore[arg-type]  # also strips whitespace, as xs:float does
-            except (TypeError, ValueError):
-                raise bad_float(s) from None
-            if "_" in s or not s.isascii() or (x - x != 0.0 and s.strip(_XML_WS) not in _XSD_NON_FINITE):  # type: ignore
-                raise bad_float(s)
-            return x
-
+        # float() also strips whitespace, as xs:float/xs:double do; it also reads Python-only
+        # forms (inf, nan, 1_000, non-ASCII digits) that the XSD refuses: those are refused here
         if k == "float64":
-            return text_float
+
+            def floating(s: str | None) -> float:
+                try:
+                    x = float(s)  # type: ignore[arg-type]
+                except (TypeError, ValueError):
+                    raise bad_float(s) from None
+                if "_" in s or not s.isascii() or (x - x != 0.0 and s.strip(_XML_WS) not in _XSD_NON_FINITE):  # type: ignore
+                    raise bad_float(s, x)
+                return x
+
+            return floating
         pack, unpack = F32_STRUCT.pack, F32_STRUCT.unpack
 
         def floating32(s: str | None) -> float:
-            x = text_float(s)
+            try:
+                x = float(s)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                raise bad_float(s) from None
+            if "_" in s or not s.isascii() or (x - x != 0.0 and s.strip(_XML_WS) not in _XSD_NON_FINITE):  # type: ignore
+                raise bad_float(s, x)
             try:
                 return unpack(pack(x))[0]  # the shortest text of a float32 (Java, Go, .NET) is not a float64
             except OverflowError:

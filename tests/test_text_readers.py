@@ -313,6 +313,14 @@ def test_xml_float32_out_of_range_is_an_error_naming_the_field(policy, where, na
         _xml_read(policy, data)
 
 
+@pytest.mark.parametrize("text", ["1e400", "-1e999"])
+def test_xml_float64_beyond_double_is_refused_not_infinity(text, xsd):
+    data = _xml_doc(f64=text)
+    assert xsd.validate(etree.fromstring(data))  # libxml2 takes it (XSD 1.1 would make it INF)
+    with pytest.raises(XmlDecodeError, match=rf"field Reading\.f64: '{text}' is out of range for float64"):
+        _xml_read("tolerant", data)
+
+
 # ------------------------------------------------------------------------------------------------
 # a whole built-in payload written by other writers, checked with `msgbench decode --check`
 
