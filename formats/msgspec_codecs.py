@@ -14,7 +14,8 @@ mode). ``to_native`` is ``msgspec.convert(value, Root)`` and ``from_native`` is
 ``msgspec.to_builtins(obj, builtin_types=(bytes,))``; both are outside the timed region. msgspec
 has no float32 type, so when the reader's schema has float32 fields ``from_native`` then rounds
 them to float32 (``4.97`` as written by Java/Go/.NET is float32(4.97), not the float64 4.97) and
-rejects values beyond float32's range, naming the field (:func:`formats.native_convert.make_float32_rounder`).
+rejects values beyond float32's range, naming the field
+(:func:`formats.native_convert.make_float32_rounder`).
 
 Evolution: a reader schema gets its own Struct classes; unknown fields are ignored
 (``"tolerant"``) or rejected (``"strict"``: ``forbid_unknown_fields=True``). msgspec JSON writes

@@ -11,10 +11,10 @@ checks) with its own numbers, bytes and lists. The converters are built once per
   decoded, following the *reader* schema: fields in schema order, missing optional fields -> their
   default or ``None``, int subclasses (BSON's ``Int64``) -> ``int``, ints in float fields -> float,
   bytes restored, float32 values rounded to float32 (a writer in Java/Go/.NET sends ``4.97``, the
-  shortest text of float32(4.97), which Python reads as the float64 4.97) and rejected when out of
-  float32's range (:func:`to_float32`). It checks types as it goes, so a garbage message that happens to decode (one byte
-  ``0x05`` is a valid msgpack document) is rejected here with :class:`SchemaMismatch` instead of
-  flowing on as a wrong value. Reader policy: ``"tolerant"`` (default) ignores unknown fields and
+  shortest text of float32(4.97), which Python reads as the float64 4.97) and rejected when out
+  of float32's range (:func:`to_float32`). It checks types as it goes, so a garbage message that
+  happens to decode (one byte ``0x05`` is a valid msgpack document) is rejected here with
+  :class:`SchemaMismatch` instead of flowing on as a wrong value. Reader policy: ``"tolerant"`` (default) ignores unknown fields and
   also finds a field under one of its ``aliases`` (earlier names); ``"strict"`` rejects unknown
   fields. With ``json_numbers`` (the JSON codecs) an integer field also takes a float with no
   fraction (``5.0``, ``5e0``: JSON Schema's ``integer`` allows them), when it is exact (below 2**53).
@@ -127,80 +127,51 @@ def make_to_native(schema: Type, bytes_to: Conv | None = None, float_to: Conv | 
     """A function model value -> native value that applies ``bytes_to`` to every bytes value and
     ``float_to`` to every float32/float64 value; only the parts of the schema that hold one are
     touched, and with nothing to rewrite it is :func:`identity`."""
-    convs: dict[str, Conv] = {}
-    if bytes_to is not None:
-        convs["bytes"] = bytes_to
-    if float_to is not None:
-        convs["float32"] = convs["float64"] = float_to
-    return make_rewriter(schema, convs)
-
-
-def make_rewriter(schema: Type, convs: dict[str, Conv]) -> Conv:
-    """A function value -> value that applies ``convs[kind]`` to every non-null value of a primitive
-    ``kind`` (e.g. ``{"float32": to_float32}``) and copies the containers on the way; the
-    identity when the schema holds none of those kinds. A :class:`SchemaMismatch` raised by a
-    converter comes out with the path of the value."""
-    if not convs:
+    if bytes_to is None and float_to is None:
         return identity
-    return _to(schema, convs) or identity
+    conv = _to(schema, bytes_to, float_to)
+    return conv or identity
 
 
-def _to(t: Type, convs: dict[str, Conv]) -> Conv | None:
+def _to(t: Type, bytes_to: Conv | None, float_to: Conv | None) -> Conv | None:
     """A converter for values of ``t``, or None when they need no rewriting."""
     if isinstance(t, Primitive):
-        return convs.get(t.kind)
+        if t.kind == "bytes":
+            return bytes_to
+        if t.kind in ("float32", "float64"):
+            return float_to
+        return None
     if isinstance(t, EnumType):
         return None
     if isinstance(t, ListType):
-        inner = _to(t.items, convs)
+        inner = _to(t.items, bytes_to, float_to)
         if inner is None:
             return None
-
-        def lst(v: list) -> list:
-            try:
-                return [inner(x) for x in v]
-            except SchemaMismatch:
-                for i, x in enumerate(v):  # the error path only: find the failing index
-                    try:
-                        inner(x)
-                    except SchemaMismatch as e:
-                        raise nest(f"[{i}]", e) from None
-                raise
-
-        return lst
+        return lambda v: [inner(x) for x in v]
     if isinstance(t, MapType):
-        inner = _to(t.values, convs)
+        inner = _to(t.values, bytes_to, float_to)
         if inner is None:
             return None
-
-        def mp(v: dict) -> dict:
-            out = {}
-            for k, x in v.items():
-                try:
-                    out[k] = inner(x)
-                except SchemaMismatch as e:
-                    raise nest(f"[{k!r}]", e) from None
-            return out
-
-        return mp
+        return lambda v: {k: inner(x) for k, x in v.items()}
     if isinstance(t, Record):
-        specs = tuple((f.name, c) for f in t.fields if (c := _to(f.type, convs)) is not None)
-        if not specs:
+        convs = tuple((f.name, c) for f in t.fields if (c := _to(f.type, bytes_to, float_to)) is not None)
+        if not convs:
             return None
 
         def record(v: dict) -> dict:
             out = v.copy()
-            for name, c in specs:
+            for name, c in convs:
                 x = out.get(name)
                 if x is not None:
-                    try:
-                        out[name] = c(x)
-                    except SchemaMismatch as e:
-                        raise nest(name, e) from None
+                    out[name] = c(x)
             return out
 
         return record
     raise TypeError(f"unknown schema type {t!r}")
+
+
+# ------------------------------------------------------------------------------------------------
+# native -> model
 
 
 def make_float32_rounder(schema: Type) -> Conv | None:
@@ -304,10 +275,6 @@ def _f32_range(x: float) -> SchemaMismatch:
     except SchemaMismatch as e:
         return e
     return SchemaMismatch("", f"{x!r:.40} is out of range for float32")
-
-
-# ------------------------------------------------------------------------------------------------
-# native -> model
 
 
 def make_from_native(schema: Type, policy: str = "tolerant", bytes_from: Conv | None = None,

@@ -256,7 +256,7 @@ def _leaf(t: Type) -> Callable[[str | None], Any]:
                 x = int(s)  # type: ignore[arg-type]  # also strips whitespace, as xs:int/xs:long do
             except (TypeError, ValueError):
                 raise XmlDecodeError(f"expected {k} ({xs_name}), got {s!r:.60}") from None
-            if "_" in s or not s.isascii():  # type: ignore[operator,union-attr]  # Python-only forms: 1_000, ٥
+            if "_" in s or not s.isascii():  # Python-only forms: 1_000, non-ASCII digits
                 raise XmlDecodeError(f"expected {k} ({xs_name}), got {s!r:.60}")
             if lo <= x <= hi:
                 return x
@@ -267,8 +267,8 @@ def _leaf(t: Type) -> Callable[[str | None], Any]:
         xs_name = "xs:float" if k == "float32" else "xs:double"
 
         def bad_float(s: str | None, x: float = 0.0) -> XmlDecodeError:
-            if x - x != 0.0 and x == x and s.isascii() and not any(c in s for c in "nN_"):  # type: ignore
-                return XmlDecodeError(f"{s.strip(_XML_WS)!r:.40} is out of range for {k}")  # type: ignore  # 1e400
+            if x - x != 0.0 and x == x and s.isascii() and not any(c in s for c in "nN_"):
+                return XmlDecodeError(f"{s.strip(_XML_WS)!r:.40} is out of range for {k}")  # e.g. 1e400
             return XmlDecodeError(f"expected {k} ({xs_name}: digits with an optional exponent, INF, -INF or NaN), "
                                   f"got {s!r:.60}")
 
@@ -281,7 +281,7 @@ def _leaf(t: Type) -> Callable[[str | None], Any]:
                     x = float(s)  # type: ignore[arg-type]
                 except (TypeError, ValueError):
                     raise bad_float(s) from None
-                if "_" in s or not s.isascii() or (x - x != 0.0 and s.strip(_XML_WS) not in _XSD_NON_FINITE):  # type: ignore
+                if "_" in s or not s.isascii() or (x - x != 0.0 and s.strip(_XML_WS) not in _XSD_NON_FINITE):
                     raise bad_float(s, x)
                 return x
 
@@ -293,12 +293,12 @@ def _leaf(t: Type) -> Callable[[str | None], Any]:
                 x = float(s)  # type: ignore[arg-type]
             except (TypeError, ValueError):
                 raise bad_float(s) from None
-            if "_" in s or not s.isascii() or (x - x != 0.0 and s.strip(_XML_WS) not in _XSD_NON_FINITE):  # type: ignore
+            if "_" in s or not s.isascii() or (x - x != 0.0 and s.strip(_XML_WS) not in _XSD_NON_FINITE):
                 raise bad_float(s, x)
             try:
                 return unpack(pack(x))[0]  # the shortest text of a float32 (Java, Go, .NET) is not a float64
             except OverflowError:
-                raise XmlDecodeError(f"{s.strip(_XML_WS)!r:.40} is out of range for float32") from None  # type: ignore
+                raise XmlDecodeError(f"{s.strip(_XML_WS)!r:.40} is out of range for float32") from None
 
         return floating32
     if k == "bytes":

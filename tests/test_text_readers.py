@@ -3,9 +3,10 @@
 Every document here is written by something other than the codec under test: ``xml.etree``,
 ``xmlrpc.client``, the ``json`` module, ``base64.encodebytes`` / ``urlsafe_b64encode``, float32
 values as their shortest text (what Java's ``Float.toString``, Go's ``FormatFloat(f, 'g', -1,
-32)`` and .NET write; computed here, or written out by hand). Whether a form is valid is decided by the generated schema's own validator (``jsonschema``, lxml's
-``XMLSchema``), never by the reader under test; the few places where the reader deliberately
-differs from the validator are pinned as such.
+32)`` and .NET write; computed here, or written out by hand). Whether a form is valid is decided
+by the generated schema's own validator (``jsonschema``, lxml's ``XMLSchema``), never by the
+reader under test; the few places where the reader deliberately differs from the validator are
+pinned as such.
 """
 
 from __future__ import annotations
@@ -135,7 +136,8 @@ def test_json_float32_shortest_text_reads_as_that_float32(name, policy, validato
     v = _json_read(name, policy, data)
     assert _bits32(v["f32"]) == _bits32(4.97) and v["f32"] == float32_round(4.97) != 4.97
     assert [_bits32(x) for x in v["f32s"][:len(xs)]] == [_bits32(x) for x in xs]
-    assert v["f32s"][len(xs):] == [float32_round(4.97), FLOAT32_MAX, float32_round(1e-45), float32_round(1.17549435e-38), 16777216.0]
+    f = float32_round
+    assert v["f32s"][len(xs):] == [f(4.97), FLOAT32_MAX, f(1e-45), f(1.17549435e-38), 16777216.0]
     assert v["inner"]["g"] == FLOAT32_MAX
 
 
@@ -443,7 +445,8 @@ def test_float32_rounder_reaches_every_float32_and_names_the_path():
 
     point = Record("Pt", (Field("x", FLOAT32, 1), Field("note", FLOAT64, 2), Field("o", FLOAT32, 3, optional=True)))
     schema = Record("S", (
-        Field("pts", ListType(point), 1), Field("by", MapType(FLOAT32), 2), Field("grid", ListType(ListType(FLOAT32)), 3),
+        Field("pts", ListType(point), 1), Field("by", MapType(FLOAT32), 2),
+        Field("grid", ListType(ListType(FLOAT32)), 3),
         Field("named", MapType(point), 4), Field("d", FLOAT64, 5),
     ))
     assert make_float32_rounder(Record("N", (Field("d", FLOAT64, 1), Field("l", ListType(INT32), 2)))) is None
@@ -457,7 +460,8 @@ def test_float32_rounder_reaches_every_float32_and_names_the_path():
     assert v["grid"] == [[f(1.1), math.inf], []] and v["d"] == 0.1
     assert math.isnan(v["named"]["k"]["x"]) and v["named"]["k"]["o"] == f(2.2) and v["named"]["k"]["note"] == 0.1
     for bad, path in [({"pts": [{"x": 1.0}, {"x": 1e300}]}, "pts[1].x"), ({"by": {"z": -1e39}}, "by['z']"),
-                      ({"grid": [[], [1.0, 3.5e38]]}, "grid[1][1]"), ({"named": {"k": {"x": 0.0, "o": 1e300}}}, "named['k'].o")]:
+                      ({"grid": [[], [1.0, 3.5e38]]}, "grid[1][1]"),
+                      ({"named": {"k": {"x": 0.0, "o": 1e300}}}, "named['k'].o")]:
         with pytest.raises(SchemaMismatch, match="out of range for float32") as ei:
             r(bad)
         assert ei.value.path == path
