@@ -17,7 +17,9 @@ checks) with its own numbers, bytes and lists. The converters are built once per
   :class:`SchemaMismatch` instead of flowing on as a wrong value. Reader policy: ``"tolerant"`` (default) ignores unknown fields and
   also finds a field under one of its ``aliases`` (earlier names); ``"strict"`` rejects unknown
   fields. With ``json_numbers`` (the JSON codecs) an integer field also takes a float with no
-  fraction (``5.0``, ``5e0``: JSON Schema's ``integer`` allows them), when it is exact (below 2**53).
+  fraction (``5.0``, ``5e0``: JSON Schema's ``integer`` allows them), when it is exact (below 2**53),
+  and a float field the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"`` (what json/orjson and
+  protobuf's JSON mapping write for non-finite values).
 
 :func:`decode_base64_text` is the JSON codecs' reading of base64 text: the standard alphabet as
 written, and also what other writers send (line breaks as in MIME / ``base64.encodebytes``, the
@@ -56,6 +58,8 @@ FLOAT32_MAX = 3.4028234663852886e38
 # rounds to a finite float32 (3.4028235e38, Java's text for Float.MAX_VALUE, rounds to FLOAT32_MAX)
 FLOAT32_OVERFLOW = 3.4028235677973366e38
 EXACT_INT_FLOAT = 2**53  # floats with a smaller magnitude hold every integer exactly
+# JSON has no non-finite numbers: json/orjson and protobuf's JSON mapping write these strings
+JSON_NON_FINITE = frozenset(("NaN", "Infinity", "-Infinity"))
 
 F32_STRUCT = struct.Struct("<f")  # pack raises OverflowError for a finite value beyond float32's range
 
@@ -350,6 +354,8 @@ def _from(t: Type, strict: bool, bytes_from: Conv | None, json_numbers: bool = F
                         return float(x)
                     except OverflowError:
                         raise SchemaMismatch("", f"{x!r:.40} is out of range for float64") from None
+                if json_numbers and type(x) is str and x in JSON_NON_FINITE:
+                    return float(x)
                 raise fail(k, x)
 
             return floating
@@ -358,6 +364,8 @@ def _from(t: Type, strict: bool, bytes_from: Conv | None, json_numbers: bool = F
 
             def floating32(x: Any) -> float:
                 if type(x) is not float:
+                    if json_numbers and type(x) is str and x in JSON_NON_FINITE:
+                        return float(x)
                     if not isinstance(x, (int, float)) or isinstance(x, bool):
                         raise fail(k, x)
                     try:

@@ -191,6 +191,18 @@ def test_json_integer_floats_that_are_not_exact_integers_are_refused(name, polic
     assert ei.value.path == field
 
 
+@pytest.mark.parametrize("name, policy", JSON_READERS)
+def test_json_non_finite_floats_as_strings(name, policy, validator):
+    # json/orjson and protobuf's JSON mapping (e.g. Java's JsonFormat) write NaN/Infinity as strings
+    data = _json_doc(f64='"NaN"', f32='"-Infinity"', f32s='["Infinity", 1]')
+    validator.validate(json.loads(data))
+    v = _json_read(name, policy, data)
+    assert math.isnan(v["f64"]) and v["f32"] == -math.inf and v["f32s"] == [math.inf, 1.0]
+    for bad in ('"nan"', '"inf"', "[1.5]"):
+        with pytest.raises((SchemaMismatch, JsonSchemaViolation), match="f64"):
+            _json_read(name, policy, _json_doc(f64=bad))
+
+
 BASE64_FORMS = {
     "standard": base64.b64encode(DATA).decode(),
     "encodebytes": base64.encodebytes(DATA).decode(),  # 76-char lines, as MIME / XML-RPC write
