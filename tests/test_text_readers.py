@@ -436,6 +436,14 @@ def test_msgbench_decode_check_accepts_a_payload_from_another_writer(codec, writ
         valid = json.loads(_foreign_json(payload.schema, payload.value, wrap_base64=False))
         jsonschema.validators.validator_for(schema)(schema).validate(valid)
         assert any(isinstance(x, float) and x.is_integer() and x > 1e15 for x in _numbers(json.loads(data)))
+    # the decoded value, written back by the codec, is valid per the schema's own validator
+    prepared = {"json/orjson": OrjsonCodec, "json/stdlib": StdlibJsonCodec, "xml/lxml": LxmlCodec}[codec]().prepare(
+        payload.schema)
+    back = prepared.encode(prepared.to_native(prepared.from_native(prepared.decode(data))))
+    if codec == "xml/lxml":
+        assert xml_schema(payload.schema).validate(etree.fromstring(back))
+    else:
+        jsonschema.validators.validator_for(schema)(schema).validate(json.loads(back))
     f = tmp_path / "foreign.bin"
     f.write_bytes(data)
     proc = subprocess.run([sys.executable, "-m", "bench.cli", "--no-plugins", "decode", "--codec", codec, "--payload",
