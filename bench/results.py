@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -67,13 +67,28 @@ def dumps(doc: dict) -> str:
     return json.dumps(doc, indent=1, default=_default, allow_nan=True)
 
 
+def _create_temp(directory: Path, name: str) -> tuple[int, Path]:
+    """A new, empty temp file next to the target, created with mode 0666 so that the kernel
+    applies the user's umask (and any default ACL) exactly as for a file the user writes;
+    ``tempfile.mkstemp`` would create it 0600, and the rename would keep that mode."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = directory / f".{name}.{secrets.token_hex(6)}.tmp"
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"cannot create a temp file for {name} in {directory}")
+
+
 def write_atomic(path: str | os.PathLike, text: str | bytes) -> Path:
     """Write ``text`` to ``path`` via a temp file in the same directory and an atomic rename, so a
-    reader never sees a half-written file and an interrupted write leaves the old file intact."""
+    reader never sees a half-written file and an interrupted write leaves the old file intact.
+    The file gets the mode of any new file the user writes (0666 minus the umask, e.g. 0644)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     data = text.encode() if isinstance(text, str) else text
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = _create_temp(path.parent, path.name)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

@@ -9,6 +9,8 @@ and a partial file that says so.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -106,17 +108,34 @@ def _progress(quiet: bool):
     )
 
 
+def private_work_dir(out_dir: Path) -> Path:
+    """``out_dir/.work``, the run's scratch space (the pickled payloads, i.e. the user's records, and
+    worker logs): emptied of an earlier run's leftovers and made private (0700)."""
+    work = out_dir / ".work"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(mode=0o700, exist_ok=True)
+    os.chmod(work, 0o700)  # mkdir's mode is subject to the umask
+    return work
+
+
 def run(opts: RunOptions) -> dict:
-    """Measure, save results.json, render the report. Returns the results document."""
-    started = time.perf_counter()
+    """Measure, save results.json. Returns the results document. ``OUT/.work`` is removed when
+    the run ends, however it ends (an exception or Ctrl-C)."""
     check_output_dir(opts.out_dir)
+    work = private_work_dir(opts.out_dir)
+    try:
+        return _run(opts, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _run(opts: RunOptions, work: Path) -> dict:
+    started = time.perf_counter()
     registry = build_registry(opts.plugins)
     entries = registry.select(opts.formats)
     payloads = opts.payloads
     final_path = opts.out_dir / "results.json"
     partial_path = opts.out_dir / "results.partial.json"
-    work = opts.out_dir / ".work"
-    work.mkdir(exist_ok=True)
     payloads_file = work / "payloads.pkl"
     dump_payloads(payloads, str(payloads_file))
 

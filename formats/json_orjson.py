@@ -9,6 +9,18 @@ as is (enums as their symbol strings, timestamps as int microseconds). ``from_na
 bytes, ints in float fields -> float, non-finite strings -> floats, types checked on the way, so
 a document of the wrong shape is an error, not a wrong value.
 
+``from_native`` reads every form the generated JSON Schema allows and what other writers send:
+
+- float32 fields are rounded to float32: Java/Go/.NET write a float32 as its shortest text
+  (``4.97``), which parses as the float64 4.97, not float32(4.97); a number beyond float32's range
+  (``1e300``) is an error naming the field, as the JSON Schema's bounds say, not an infinity;
+- integer fields (int32/int64/timestamp) take a whole float (``5.0``, ``5e0``): JSON Schema's
+  ``integer`` (draft 2020-12) is any number with a zero fraction; one of 2**53 or more is refused,
+  since the parsed float may not be the integer that was written;
+- bytes: standard base64 with padding (what the JSON Schema's pattern allows, and the only form a
+  strict reader accepts), and in the tolerant reader also line breaks (``base64.encodebytes``,
+  MIME), the URL-safe alphabet and missing padding (protobuf's JSON mapping accepts these too).
+
 encode = ``orjson.dumps(native)`` (no options), decode = ``orjson.loads(data)``. orjson rejects
 integers wider than 64 bits and strings with lone surrogates; the model's int64 bounds keep ints
 in range, surrogates fail encode with orjson's error.
@@ -28,22 +40,25 @@ Reader policies (``prepare(schema, reader_schema, policy)``):
 from __future__ import annotations
 
 import base64
-import binascii
 from collections.abc import Callable
 from typing import Any
 
 from formats.api import ALL_TYPE_KINDS, Capabilities, Codec, SchemaText, SimplePrepared, UnsupportedSchema
 from formats.json_schema import NON_FINITE, json_schema, schema_text
 from formats.native_convert import (
+    F32_STRUCT,
     POLICIES,
     Conv,
     check_bool,
     check_policy,
     check_string,
+    decode_base64_text,
     enum_from,
     fail,
+    int_from_float,
     nest,
     record_from,
+    to_float32,
 )
 from formats.native_convert import make_to_native as _make_to_native
 from payloads.model import (
@@ -103,36 +118,67 @@ def _from(t: Type, tolerant: bool) -> Conv:
             def integer(x: Any) -> int:
                 if type(x) is int and lo <= x <= hi:
                     return x
+                if type(x) is float:  # 5.0 / 5e0: an integer per JSON Schema
+                    return int_from_float(x, k, lo, hi)
                 raise fail(f"{k} (an integer in [{lo}, {hi}])", x)
 
             return integer
-        if k in ("float32", "float64"):
+        if k == "float64":
 
             def floating(x: Any) -> float:
                 tx = type(x)
                 if tx is float:
                     return x
                 if tx is int:
-                    return float(x)
+                    return float(x)  # orjson ints are 64-bit: always in float64's range
                 if tx is str and x in NON_FINITE:
                     return float(x)
                 raise fail(k, x)
 
             return floating
+        if k == "float32":
+            pack, unpack = F32_STRUCT.pack, F32_STRUCT.unpack
+
+            def floating32(x: Any) -> float:
+                tx = type(x)
+                if tx is float:
+                    try:
+                        return unpack(pack(x))[0]  # to_float32, inlined: this runs for every float32
+                    except OverflowError:
+                        return to_float32(x)  # raises, naming the limit
+                if tx is int:
+                    return to_float32(float(x))
+                if tx is str and x in NON_FINITE:
+                    return float(x)
+                raise fail(k, x)
+
+            return floating32
         if k == "string":
             return check_string
         if k == "bytes":
+            if tolerant:
+
+                def raw(x: Any) -> bytes:
+                    if type(x) is not str:
+                        raise fail("base64 text", x)
+                    try:
+                        return decode_base64_text(x)
+                    except ValueError as e:
+                        raise SchemaMismatch("", str(e)) from None
+
+                return raw
             b64decode = base64.b64decode
 
-            def raw(x: Any) -> bytes:
+            def raw_strict(x: Any) -> bytes:
                 if type(x) is not str:
                     raise fail("base64 text", x)
                 try:
                     return b64decode(x, validate=True)
-                except binascii.Error as e:
-                    raise SchemaMismatch("", f"invalid base64: {e}") from None
+                except ValueError as e:  # binascii.Error
+                    raise SchemaMismatch("", f"invalid base64 (a strict reader takes the standard alphabet "
+                                             f"with padding, no line breaks): {e}") from None
 
-            return raw
+            return raw_strict
         raise UnsupportedSchema(f"json/orjson: unknown primitive {k!r}")
     if isinstance(t, EnumType):
         return enum_from(t, tolerant)

@@ -7,11 +7,15 @@ It describes the JSON documents ``json/orjson`` writes (its native form):
   referenced with ``$ref`` (the root record is the document itself);
 - optional field -> ``null`` added to the ``type`` list (``anyOf: [T, {"type": "null"}]`` for
   references); absent is allowed too: not in ``required``;
-- bool -> boolean; int32/int64/timestamp -> integer with the type's bounds; float32/float64 ->
+- bool -> boolean; int32/int64/timestamp -> integer with the type's bounds (draft 2020-12: any
+  number with a zero fraction, so ``5.0`` and ``5e0`` are integers too); float32/float64 ->
   number, or one of the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"`` (JSON has no
   non-finite numbers; the codec writes them as these strings, like protobuf's JSON mapping);
   written as ``type: [number, string]`` plus a ``pattern`` (which only applies to strings),
-  because jsonschema validates that several times faster than the equivalent ``anyOf``;
+  because jsonschema validates that several times faster than the equivalent ``anyOf``; a
+  float32 number must round to a finite float32 (``exclusiveMinimum``/``exclusiveMaximum`` =
+  the half-way point past float32's largest value, so Java's ``3.4028235E38`` is in, ``1e300``
+  is out; these keywords apply to numbers only);
 - string -> string; bytes -> base64 string (``contentEncoding: base64`` plus a pattern, since
   ``contentEncoding`` is only an annotation); enum -> ``enum`` of the symbols;
 - list -> array; map -> object with ``additionalProperties`` = the value schema.
@@ -23,6 +27,7 @@ import json
 from typing import Any
 
 from formats.api import SchemaText, UnsupportedSchema
+from formats.native_convert import FLOAT32_OVERFLOW
 from payloads.model import (
     INT32_MAX,
     INT32_MIN,
@@ -56,7 +61,10 @@ def _primitive(kind: str) -> dict[str, Any]:
     if kind in ("float32", "float64"):
         # "pattern" applies to strings only: a number, or one of the non-finite strings (cheaper
         # to validate than the equivalent anyOf)
-        return {"type": ["number", "string"], "pattern": NON_FINITE_PATTERN}
+        d = {"type": ["number", "string"], "pattern": NON_FINITE_PATTERN}
+        if kind == "float32":  # the bounds apply to numbers only
+            d.update(exclusiveMinimum=-FLOAT32_OVERFLOW, exclusiveMaximum=FLOAT32_OVERFLOW)
+        return d
     if kind == "string":
         return {"type": "string"}
     if kind == "bytes":

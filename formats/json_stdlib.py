@@ -8,18 +8,21 @@ present, which is reported as the backend.
 Native form: JSON-ready dicts/lists; bytes become base64 text in ``to_native`` and are restored in
 ``from_native`` (both outside the timed region). NaN and infinities are written as the
 non-standard tokens ``NaN``/``Infinity`` (Python's default); other JSON parsers may reject them.
+
+``from_native`` reads what other JSON writers send, as json/orjson does: float32 text rounded to
+float32 (out of range is an error), whole floats (``5.0``) in integer fields, base64 with line
+breaks, URL-safe or unpadded (:mod:`formats.native_convert`).
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
 import platform
 from typing import Any
 
 from formats.api import ALL_TYPE_KINDS, Capabilities, Codec, SimplePrepared
-from formats.native_convert import POLICIES, check_policy, make_from_native, make_to_native
-from payloads.model import Record
+from formats.native_convert import POLICIES, check_policy, decode_base64_text, make_from_native, make_to_native
+from payloads.model import Record, SchemaMismatch
 
 
 def _b64encode(b: bytes) -> str:
@@ -28,11 +31,11 @@ def _b64encode(b: bytes) -> str:
 
 def _b64decode(s: Any) -> bytes:
     if type(s) is not str:
-        raise TypeError(f"expected base64 text for a bytes field, got {type(s).__name__}")
+        raise SchemaMismatch("", f"expected base64 text for a bytes field, got {type(s).__name__}")
     try:
-        return base64.b64decode(s, validate=True)
-    except binascii.Error as e:
-        raise ValueError(f"invalid base64 in a bytes field: {e}") from None
+        return decode_base64_text(s)
+    except ValueError as e:
+        raise SchemaMismatch("", str(e)) from None
 
 
 class StdlibJsonCodec(Codec):
@@ -90,5 +93,5 @@ class StdlibJsonCodec(Codec):
             encode=encode,
             decode=decode,
             to_native=make_to_native(schema, _b64encode),
-            from_native=make_from_native(reader, pol, _b64decode),
+            from_native=make_from_native(reader, pol, _b64decode, json_numbers=True),
         )

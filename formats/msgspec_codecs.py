@@ -11,7 +11,11 @@ Pre-built ``msgspec.json.Encoder``/``Decoder(type=Root)`` (and the msgpack pair)
 
 ``decode`` returns typed, validated, fully materialised ``Struct`` objects (msgspec has no lazy
 mode). ``to_native`` is ``msgspec.convert(value, Root)`` and ``from_native`` is
-``msgspec.to_builtins(obj, builtin_types=(bytes,))``; both are outside the timed region.
+``msgspec.to_builtins(obj, builtin_types=(bytes,))``; both are outside the timed region. msgspec
+has no float32 type, so when the reader's schema has float32 fields ``from_native`` then rounds
+them to float32 (``4.97`` as written by Java/Go/.NET is float32(4.97), not the float64 4.97) and
+rejects values beyond float32's range, naming the field
+(:func:`formats.native_convert.make_float32_rounder`).
 
 Evolution: a reader schema gets its own Struct classes; unknown fields are ignored
 (``"tolerant"``) or rejected (``"strict"``: ``forbid_unknown_fields=True``). msgspec JSON writes
@@ -24,7 +28,7 @@ import keyword
 from typing import Annotated, Any, Literal, Optional
 
 from formats.api import ALL_TYPE_KINDS, Capabilities, Codec, SchemaText, SimplePrepared, UnsupportedSchema
-from formats.native_convert import POLICIES, check_policy
+from formats.native_convert import POLICIES, check_policy, make_float32_rounder
 from payloads.model import (
     INT32_MAX,
     INT32_MIN,
@@ -147,12 +151,18 @@ class _MsgspecCodec(Codec):
         decoder = mod.Decoder(type=reader_cls)
         convert = msgspec.convert
         to_builtins = msgspec.to_builtins
+        round32 = make_float32_rounder(reader_schema or schema)
 
         def to_native(value: Any) -> Any:
             return convert(value, writer_cls)
 
         def from_native(native: Any) -> Any:
             return to_builtins(native, builtin_types=(bytes,))
+
+        if round32 is not None:
+
+            def from_native(native: Any) -> Any:  # noqa: F811 - the variant for schemas with float32 fields
+                return round32(to_builtins(native, builtin_types=(bytes,)))  # rounds in place: a fresh value
 
         return SimplePrepared(encode=encoder.encode, decode=decoder.decode, to_native=to_native, from_native=from_native)
 
@@ -172,6 +182,8 @@ class MsgspecJsonCodec(_MsgspecCodec):
             "decode validates against Struct types generated from the model",
             "bytes as base64 strings (msgspec's JSON convention)",
             "NaN/Infinity are written as null and then rejected by the typed decoder",
+            "msgspec's own reading rules: an integer written as 5.0 and base64 with line breaks, "
+            "URL-safe or unpadded are rejected (json/orjson and json/stdlib accept them)",
         ),
     )
 

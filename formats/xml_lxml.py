@@ -32,6 +32,13 @@ and of every non-element node (comments, processing instructions, entity referen
 schema-guided conversion of the tree into typed values. Errors are :class:`XmlRejected` (unsafe
 document) or :class:`XmlDecodeError` (not a document of this schema).
 
+The reader takes every lexical form the generated XSD allows, as other writers (``xml.etree``,
+Java, XML-RPC) produce them: whitespace around numbers, booleans and base64 (``xs:int`` etc.
+collapse it), ``1``/``0`` booleans, base64 in 76-character lines; float32 text is rounded to
+float32 (``4.97`` from Java/Go/.NET is float32(4.97)) and a value beyond float32's range is an
+error naming the field. Python-only spellings the XSD refuses (``1_000``, ``inf``, non-ASCII
+digits) are refused too. Decode errors name the innermost field (``field Trip.fare: ...``).
+
 Decoding is schema-guided even though the format does not *need* a schema to be parsed: without
 one a reader could not know that ``<n>5</n>`` is an int, or that ``<tags/>`` is an empty list.
 
@@ -50,7 +57,7 @@ from collections.abc import Callable
 from typing import Any
 
 from formats.api import ALL_TYPE_KINDS, Capabilities, Codec, SchemaText, SimplePrepared, UnsupportedSchema
-from formats.native_convert import POLICIES, check_policy, identity
+from formats.native_convert import F32_STRUCT, POLICIES, check_policy, identity
 from formats.xsd_schema import ENTRY, ITEM, KEY, check_names, schema_text, xml_schema
 from payloads.model import (
     INT32_MAX,
@@ -229,6 +236,10 @@ def _record_filler(r: Record, SubElement: Any) -> Filler:
 # ------------------------------------------------------------------------------------------------
 # decode: element tree -> value
 
+_XML_WS = " \t\n\r"  # the whitespace xs:whiteSpace="collapse" removes around a value
+_DROP_XML_WS = str.maketrans("", "", _XML_WS)
+_XSD_NON_FINITE = frozenset(("INF", "-INF", "NaN"))
+
 
 def _leaf(t: Type, tolerant: bool = False) -> Callable[[str | None], Any]:
     """text (None for an empty element) -> value, for a simple type. A tolerant reader reads an
@@ -261,31 +272,67 @@ def _leaf(t: Type, tolerant: bool = False) -> Callable[[str | None], Any]:
             try:
                 return table[s]  # type: ignore[index]
             except KeyError:
-                raise XmlDecodeError(f"expected a boolean, got {s!r:.60}") from None
+                pass
+            b = table.get(s.strip(_XML_WS)) if type(s) is str else None  # xs:boolean collapses whitespace
+            if b is None:
+                raise XmlDecodeError(f"expected a boolean (true, false, 1, 0), got {s!r:.60}")
+            return b
 
         return boolean
     if k in ("int32", "int64", "timestamp"):
         lo, hi = (INT32_MIN, INT32_MAX) if k == "int32" else (INT64_MIN, INT64_MAX)
+        xs_name = "xs:int" if k == "int32" else "xs:long"
 
         def integer(s: str | None) -> int:
             try:
-                x = int(s)  # type: ignore[arg-type]
+                x = int(s)  # type: ignore[arg-type]  # also strips whitespace, as xs:int/xs:long do
             except (TypeError, ValueError):
-                raise XmlDecodeError(f"expected {k}, got {s!r:.60}") from None
+                raise XmlDecodeError(f"expected {k} ({xs_name}), got {s!r:.60}") from None
+            if "_" in s or not s.isascii():  # Python-only forms: 1_000, non-ASCII digits
+                raise XmlDecodeError(f"expected {k} ({xs_name}), got {s!r:.60}")
             if lo <= x <= hi:
                 return x
             raise XmlDecodeError(f"{x} does not fit in {k}")
 
         return integer
     if k in ("float32", "float64"):
+        xs_name = "xs:float" if k == "float32" else "xs:double"
 
-        def floating(s: str | None) -> float:
+        def bad_float(s: str | None, x: float = 0.0) -> XmlDecodeError:
+            if x - x != 0.0 and x == x and s.isascii() and not any(c in s for c in "nN_"):
+                return XmlDecodeError(f"{s.strip(_XML_WS)!r:.40} is out of range for {k}")  # e.g. 1e400
+            return XmlDecodeError(f"expected {k} ({xs_name}: digits with an optional exponent, INF, -INF or NaN), "
+                                  f"got {s!r:.60}")
+
+        # float() also strips whitespace, as xs:float/xs:double do; it also reads Python-only
+        # forms (inf, nan, 1_000, non-ASCII digits) that the XSD refuses: those are refused here
+        if k == "float64":
+
+            def floating(s: str | None) -> float:
+                try:
+                    x = float(s)  # type: ignore[arg-type]
+                except (TypeError, ValueError):
+                    raise bad_float(s) from None
+                if "_" in s or not s.isascii() or (x - x != 0.0 and s.strip(_XML_WS) not in _XSD_NON_FINITE):
+                    raise bad_float(s, x)
+                return x
+
+            return floating
+        pack, unpack = F32_STRUCT.pack, F32_STRUCT.unpack
+
+        def floating32(s: str | None) -> float:
             try:
-                return float(s)  # type: ignore[arg-type]
+                x = float(s)  # type: ignore[arg-type]
             except (TypeError, ValueError):
-                raise XmlDecodeError(f"expected {k}, got {s!r:.60}") from None
+                raise bad_float(s) from None
+            if "_" in s or not s.isascii() or (x - x != 0.0 and s.strip(_XML_WS) not in _XSD_NON_FINITE):
+                raise bad_float(s, x)
+            try:
+                return unpack(pack(x))[0]  # the shortest text of a float32 (Java, Go, .NET) is not a float64
+            except OverflowError:
+                raise XmlDecodeError(f"{s.strip(_XML_WS)!r:.40} is out of range for float32") from None
 
-        return floating
+        return floating32
     if k == "bytes":
         b64decode = base64.b64decode
 
@@ -294,8 +341,13 @@ def _leaf(t: Type, tolerant: bool = False) -> Callable[[str | None], Any]:
                 return b""
             try:
                 return b64decode(s, validate=True)
+            except (binascii.Error, ValueError):
+                pass
+            # xs:base64Binary collapses whitespace: base64.encodebytes / XML-RPC write 76-char lines
+            try:
+                return b64decode(s.translate(_DROP_XML_WS), validate=True)
             except (binascii.Error, ValueError) as e:
-                raise XmlDecodeError(f"invalid base64: {e}") from None
+                raise XmlDecodeError(f"invalid base64 (xs:base64Binary): {e}") from None
 
         return raw
     raise UnsupportedSchema(f"xml/lxml: unknown primitive {k!r}")
@@ -377,6 +429,15 @@ def _reader(t: Type, tolerant: bool) -> Reader:
     raise UnsupportedSchema(f"xml/lxml: unknown schema type {t!r}")
 
 
+def _in_field(e: XmlDecodeError, rname: str, name: str) -> XmlDecodeError:
+    """``e`` naming the innermost field it happened in (an outer record leaves it as it is)."""
+    if getattr(e, "field", None) is not None:
+        return e
+    out = XmlDecodeError(f"field {rname}.{name}: {e}")
+    out.field = f"{rname}.{name}"  # type: ignore[attr-defined]
+    return out
+
+
 def _record_reader(r: Record, tolerant: bool) -> Reader:
     # field element name -> (field name, is_leaf, reader): a leaf's reader takes the element's
     # text (one call fewer per leaf, the common case), any other reader the element
@@ -411,12 +472,15 @@ def _record_reader(r: Record, tolerant: bool) -> Reader:
             name, is_leaf, rd = spec
             if name in out:
                 raise XmlDecodeError(f"field {rname}.{name} appears twice")
-            if is_leaf:
-                if len(c):
-                    _no_children(c)
-                out[name] = rd(c.text)
-            else:
-                out[name] = rd(c)
+            try:
+                if is_leaf:
+                    if len(c):
+                        _no_children(c)
+                    out[name] = rd(c.text)
+                else:
+                    out[name] = rd(c)
+            except XmlDecodeError as e:
+                raise _in_field(e, rname, name) from None
         if len(out) != nfields:
             for name, optional, default in fill:
                 if name not in out:

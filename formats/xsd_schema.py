@@ -15,6 +15,13 @@ Document shape (see :mod:`formats.xml_lxml`):
 - map -> a wrapper element holding zero or more ``<entry key="...">`` elements whose content is
   the value.
 
+The reader (:mod:`formats.xml_lxml`) accepts every lexical form these types allow: whitespace
+around numbers, booleans and base64 (``collapse``), ``1``/``0`` booleans, ``+5``/``007`` ints,
+``1.``/``.5``/``1E5``/``INF``/``-INF``/``NaN`` floats, base64 in lines (``base64.encodebytes``);
+enum values are ``xs:string`` restrictions, so their whitespace is kept (and `` RED `` is not a
+symbol). One deliberate difference: libxml2 accepts an ``xs:float`` beyond float32's range
+(``1e300``; XSD 1.1 would map it to INF), the reader refuses it naming the field.
+
 No target namespace (the codec writes unqualified names). Record, enum and field names must be
 valid XML names without a colon; anything else raises :class:`formats.api.UnsupportedSchema`.
 """
