@@ -164,23 +164,25 @@ def test_recorded_identical_runs_compare_as_same() -> None:
     assert old["summary"]["significant_timings"] >= 3
 
 
-def test_recorded_run_with_a_real_10_percent_slowdown_is_flagged() -> None:
+def test_recorded_run_with_a_real_slowdown_is_flagged_and_nothing_else() -> None:
+    """On this recording the machine's speed flipped between about 1x and 1.8x over tens of seconds
+    (per-process medians such as 345 / 349 / 400 / 652 ns for one figure), so only a large change
+    is distinguishable from it; a 3x slowdown of two codecs is found and nothing else is flagged.
+    (A 10% change under 2% between-process noise is tested on synthetic runs in test_stats.py.)"""
     a, b = _recorded("A"), _recorded("B")
     slowed = {"protobuf/upb", "json/orjson"}
     for r in b["rows"]:
         if r["codec"] in slowed:
             for k in ("encode", "decode"):
                 fig = r[k]
-                fig["median_ns"] *= 1.10
-                fig["samples_ns"] = [x * 1.10 for x in fig["samples_ns"]]
-                fig["processes"] = [{**p, "median_ns": p["median_ns"] * 1.10} for p in fig["processes"]]
+                fig["median_ns"] *= 3
+                fig["samples_ns"] = [x * 3 for x in fig["samples_ns"]]
+                fig["processes"] = [{**p, "median_ns": p["median_ns"] * 3} for p in fig["processes"]]
     res = compare.compare(a, b)
     flagged = {(r["codec"], r["payload"], r["figure"]) for r in res["rows"] if r["significant"]}
     expected = {(c, p, f) for c in slowed for p in ("trip_request", "completed_trip") for f in ("encode", "decode")}
-    assert len(flagged & expected) >= 7, res["rows"]  # at least 7 of the 8 slowed figures
-    assert len(flagged - expected) <= 1
-    assert all(r["verdict"] == "slower" for r in res["rows"] if (r["codec"], r["payload"], r["figure"]) in flagged
-               & expected)
+    assert len(flagged & expected) >= 7 and not flagged - expected, res["rows"]
+    assert all(r["verdict"] == "slower" for r in res["rows"] if (r["codec"], r["payload"], r["figure"]) in flagged)
 
 
 @pytest.fixture(scope="module")
