@@ -187,6 +187,9 @@ def edge_payloads() -> list[CasePayload]:
         Field("text", STRING, 13), Field("empty_text", STRING, 14),
         Field("blob", BYTES, 15), Field("empty_blob", BYTES, 16),
         Field("ts", TIMESTAMP, 17), Field("ts_before_1970", TIMESTAMP, 18),
+        Field("f64_neg_zero", FLOAT64, 19), Field("f64_17_digits", FLOAT64, 20),
+        Field("f64_sub_max", FLOAT64, 21), Field("f32_neg_zero", FLOAT32, 22), Field("f32_sub_min", FLOAT32, 23),
+        Field("f32_max", FLOAT32, 24),
     ))
     scalars_value = {
         "t": True, "f": False, "i32_min": -(2**31), "i32_max": 2**31 - 1,
@@ -195,6 +198,10 @@ def edge_payloads() -> list[CasePayload]:
         "text": "Zürich → 東京 🚕 \"quoted\" <tag> & 'apos' \\ /", "empty_text": "",
         "blob": bytes(range(256)), "empty_blob": b"",
         "ts": 1_700_000_000_123_456, "ts_before_1970": -86_400_000_000,
+        # -0.0 keeps its sign; 17 significant digits survive text; the largest float64 subnormal, and
+        # float32's smallest subnormal and largest finite value (exactly representable in float32)
+        "f64_neg_zero": -0.0, "f64_17_digits": 0.30000000000000004, "f64_sub_max": 2.225073858507201e-308,
+        "f32_neg_zero": -0.0, "f32_sub_min": 1.401298464324817e-45, "f32_max": 3.4028234663852886e38,
     }
     containers = Record("ConfContainers", (
         Field("id", STRING, 1),

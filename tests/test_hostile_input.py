@@ -144,7 +144,18 @@ def _hostile_json(kind: str) -> str:
     raise ValueError(kind)
 
 
-@pytest.mark.parametrize("kind", ["deep-nesting", "deep-nesting-in-record", "huge-integer", "huge-float"])
+def test_importer_reads_a_100000_digit_integer_exactly_as_text(tmp_path) -> None:
+    """Integers of any length are data real files hold (issue 15): kept exactly, as decimal text."""
+    path = tmp_path / "huge-integer.json"
+    path.write_text(_hostile_json("huge-integer"))
+    proc = _run("import sys\nfrom bench.cli import main\nsys.exit(main(sys.argv[1:]))", "schema", "--payload",
+                str(path), "--format", "model")
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    schema = json.loads(proc.stdout)
+    assert schema["fields"][0]["type"] == "string" and "outside int64" in schema["fields"][0]["doc"]
+
+
+@pytest.mark.parametrize("kind", ["deep-nesting", "deep-nesting-in-record", "huge-float"])
 def test_importer_rejects_hostile_json_with_one_clear_line(kind, tmp_path) -> None:
     pytest.importorskip("payloads.importer", reason="the JSON importer has not landed")
     path = tmp_path / f"{kind}.json"
