@@ -24,7 +24,7 @@ EXIT_INTERRUPTED = 130
 # subparsers object and adds parsers whose ``func`` takes the parsed args and returns an exit code.
 COMMAND_MODULES: list[str] = ["bench.bytes_cli:register_cli", "bench.evolution:register_cli",
                                 "bench.calibrate:register_cli", "bench.compare:register_cli",
-                                "formats.conformance:register_cli", "bench.transport.section:register_cli"]
+                                "bench.transport.section:register_cli"]
 
 SCHEMA_LANGUAGES = {
     # --format value -> codec format whose schema_text we export
@@ -94,6 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_payload_args(sch)
     sch.add_argument("-o", "--output", type=Path, help="write to this file instead of stdout")
     sch.set_defaults(func=cmd_schema)
+
+    chk = sub.add_parser("check-plugin", help="run the conformance kit on a codec (plugin or built-in)")
+    chk.add_argument("name", help="a codec name as shown by `msgbench list`, e.g. pickle/example")
+    chk.set_defaults(func=cmd_check_plugin)
 
     for target in COMMAND_MODULES:
         mod, _, fn = target.partition(":")
@@ -309,6 +313,12 @@ def print_summary(doc: dict) -> None:
     failed = [c for c in doc["codecs"] if c.get("status") != "ok"]
     for c in failed:
         console.print(f"[yellow]codec {c['name']}: {c.get('status')}: {c.get('error')}[/yellow]")
+
+
+def cmd_check_plugin(args: argparse.Namespace) -> int:
+    from formats.conformance import check_plugin_main
+
+    return check_plugin_main(args.name)
 
 
 def cmd_report(args: argparse.Namespace) -> int:

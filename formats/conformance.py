@@ -845,17 +845,6 @@ def check_plugin_main(name: str, payloads: Iterable[Any] | None = None) -> int:
     return 0 if report.passed else 1
 
 
-def add_cli_commands(subparsers: Any) -> None:
-    """For ``bench.cli.COMMAND_MODULES`` ("formats.conformance:add_cli_commands"): adds
-    ``msgbench check-plugin NAME``."""
-    p = subparsers.add_parser("check-plugin", help="run the conformance kit on a codec (plugin or built-in)")
-    p.add_argument("name", help="a codec name as shown by `msgbench list`, e.g. pickle/example")
-    p.set_defaults(func=lambda args: check_plugin_main(args.name))
-
-
-register_cli = add_cli_commands  # the name bench.cli.COMMAND_MODULES entries use
-
-
 if __name__ == "__main__":
     if len(sys.argv) == 2:
         sys.exit(check_plugin_main(sys.argv[1]))

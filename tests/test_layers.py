@@ -42,3 +42,28 @@ def test_reports_read_only_the_results_file_format():
             if mod.split(".")[0] != "reports" and mod not in ("bench.results", "bench.stats"):
                 bad.append(f"{path.relative_to(ROOT)} imports {mod}")
     assert not bad, "\n".join(bad)
+
+
+def test_only_the_isolation_module_starts_processes():
+    """formats/isolation.py is the one place that starts a child (bench/environment.py runs git)."""
+    allowed = {"formats/isolation.py", "bench/environment.py"}
+    bad = []
+    for package in sorted(OURS):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            rel = str(path.relative_to(ROOT))
+            tree = ast.parse(path.read_text(), filename=rel)
+            for node in ast.walk(tree):
+                names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                         else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+                if any(n.split(".")[0] in ("subprocess", "multiprocessing") for n in names) and rel not in allowed:
+                    bad.append(f"{rel} imports {names}")
+                if isinstance(node, ast.Attribute) and node.attr in ("fork", "forkpty", "posix_spawn", "spawnv"):
+                    if isinstance(node.value, ast.Name) and node.value.id == "os" and rel not in allowed:
+                        bad.append(f"{rel} calls os.{node.attr}")
+    assert not bad, "\n".join(bad)
+
+
+def test_formats_registers_no_cli_commands():
+    for path in sorted((ROOT / "formats").rglob("*.py")):
+        text = path.read_text()
+        assert "add_parser(" not in text, f"{path.relative_to(ROOT)} registers a CLI command (bench/cli.py does)"
