@@ -158,7 +158,7 @@ def _payload(name: str) -> Any:
 
 
 def cmd_encode(args: argparse.Namespace) -> int:
-    from bench.results import write_atomic
+    from reports.results import write_atomic
 
     if (args.payload is None) == (args.payload_file is None):
         raise MsgbenchError("say what to encode: a built-in PAYLOAD name or --payload FILE (one of them)")

@@ -38,8 +38,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.sizing import fmt_s, one_call_s, sized_count
-from bench.stats import mann_whitney_p, median_ci95
 from bench.timing import Case, Plan, run_cases
+from reports.stats import mann_whitney_p, median_ci95
 
 BARE_REPEAT_S = 0.002  # one bare repeat (timeit's "number" calls) lasts about this long
 BARE_MIN_REPEATS = 5

@@ -138,8 +138,8 @@ def cmd_user_evolve(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from bench import user_evolution as ue
-    from bench.results import dumps, write_atomic
     from formats.registry import build_registry
+    from reports.results import dumps, write_atomic
 
     if not args.old or not args.new:
         raise MsgbenchError("give both --old FILE and --new FILE")
@@ -322,8 +322,8 @@ def cmd_check_plugin(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from bench.results import guarded, load
     from reports.render import write_report
+    from reports.results import guarded, load
 
     doc = load(args.results)
     out = args.out or args.results.parent
@@ -380,7 +380,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
     else:
         text = schema_text_for(payload.schema, SCHEMA_LANGUAGES[args.format])
     if args.output:
-        from bench.results import write_atomic
+        from reports.results import write_atomic
 
         write_atomic(args.output, text)
         print(f"wrote {args.output}", file=sys.stderr)

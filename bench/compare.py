@@ -6,7 +6,7 @@ For every codec × payload present in both runs and every figure (encode, decode
 change from A to B in percent and whether it is *beyond noise*:
 
 - timings: Welch's t-test on the logarithms of the per-process medians (``processes``: every
-  figure is measured in several worker processes, see ``bench.stats``) gives p < ``alpha``
+  figure is measured in several worker processes, see ``reports.stats``) gives p < ``alpha``
   (default 0.01) **and** the medians differ by more than ``threshold`` percent (default 3%) — a
   tiny but consistent shift is not worth a reader's attention, and a large but inconsistent one is
   noise (``method: "welch-processes"``). The unit of a run is the process, not the round: rounds
@@ -32,7 +32,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench.stats import ci_overlap, mann_whitney_p, welch_log_p
+from reports.stats import ci_overlap, mann_whitney_p, welch_log_p
 
 THRESHOLD_PCT = 3.0
 ALPHA = 0.01
@@ -259,7 +259,7 @@ def render_html(result: dict) -> str:
 
 
 def write_outputs(result: dict, out_dir: Path) -> dict[str, Path]:
-    from bench.results import dumps, write_atomic
+    from reports.results import dumps, write_atomic
 
     return {"json": write_atomic(Path(out_dir) / "compare.json", dumps(result) + "\n"),
             "html": write_atomic(Path(out_dir) / "compare.html", render_html(result))}
@@ -300,7 +300,7 @@ def print_result(result: dict, console: Any = None) -> None:
 
 
 def _load(path: Path) -> dict:
-    from bench.results import load
+    from reports.results import load
 
     return load(path / "results.json" if path.is_dir() else path)
 
@@ -318,7 +318,7 @@ def register_cli(sub: Any) -> None:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from bench.results import guarded
+    from reports.results import guarded
 
     a, b = _load(args.a), _load(args.b)
     where = f"{args.a} or {args.b}"

@@ -897,10 +897,10 @@ def register_cli(sub: Any) -> None:
 def cmd_evolve(args: Any) -> int:
     from rich.console import Console
 
-    from bench.results import dumps, write_atomic
     from formats.api import MsgbenchError
     from formats.registry import build_registry
     from payloads import evolution
+    from reports.results import dumps, write_atomic
 
     try:
         scenarios = evolution.find(args.scenarios)

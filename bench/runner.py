@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import results
 from bench.environment import capture
 from bench.environment import finish as finish_environment
 from bench.measure import SIZE_SETTINGS, empty_row
@@ -30,6 +29,7 @@ from formats.isolation import Died, Limits, Task
 from formats.isolation import run as run_isolated
 from formats.registry import CodecEntry, build_registry
 from payloads.catalog import Payload
+from reports import results
 
 TOOL_VERSION = "0.1.0"
 
@@ -237,9 +237,9 @@ def merge_process_rows(per_process: list[list[dict]], payload_names: list[str]) 
 
     The correctness gate, sizes and fidelity are deterministic and come from the first process; a
     row that failed in any process is failed (the first failure's row, naming the process); every
-    timing figure is combined with ``bench.stats.combine`` (between-process CI, per-process medians).
+    timing figure is combined with ``reports.stats.combine`` (between-process CI, per-process medians).
     """
-    from bench.stats import combine
+    from reports.stats import combine
 
     out = []
     for name in payload_names:

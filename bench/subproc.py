@@ -48,7 +48,7 @@ def worker_main(handle: Callable[[dict], Any]) -> int:
     except Exception as e:
         traceback.print_exc()
         result = {"__worker_error__": f"{type(e).__name__}: {e}"[:600]}
-    from bench.results import dumps
+    from reports.results import dumps
 
     channel.write(f"{PREFIX} result {dumps(result).replace(chr(10), ' ')}\n")
     channel.flush()

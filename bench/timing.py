@@ -30,7 +30,7 @@ processes: 276 vs 293 ns seen), not harness overhead; no setting here changes it
 therefore unchanged; see docs/measurement.md.
 
 One process measures each figure for ``budget_s``; the runner starts ``Plan.processes`` worker
-processes per codec (interleaved between codecs) and ``bench.stats.combine`` merges their
+processes per codec (interleaved between codecs) and ``reports.stats.combine`` merges their
 figures, with confidence intervals from the variation between processes (see docs/measurement.md).
 
 In tests, ``Plan(disabled=True)`` runs each callable once through pytest-benchmark's disabled
@@ -48,7 +48,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.stats import summarize
+from reports.stats import summarize
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ class Plan:
     # document) gets fewer rounds (never fewer than 3) and no warm-up beyond the sizing calls.
     max_case_s: float = 10.0
     # Worker processes per codec (interleaved between codecs); the budgets above are per process.
-    # The variation between processes is what a rerun sees (see bench.stats.combine).
+    # The variation between processes is what a rerun sees (see reports.stats.combine).
     processes: int = 4
 
     def __post_init__(self) -> None:

@@ -11,6 +11,8 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from reports.numbers import fmt_int, fmt_ns, median  # noqa: F401 - re-exported for the views
+
 DEFAULT_RATE = 10_000  # messages per second
 DEFAULT_LINK_BPS = 1e9  # 1 Gbit/s
 
@@ -35,10 +37,6 @@ def evolution_cell_good(cell: dict) -> bool:
 # formatting (shared by HTML, markdown and chart labels)
 
 
-def fmt_int(n: float | int | None) -> str:
-    return "–" if n is None else f"{int(round(n)):,}"
-
-
 def fmt_bytes(n: float | int | None) -> str:
     """Exact byte count with thousands separators: ``12,345 B``."""
     return "–" if n is None else f"{int(round(n)):,} B"
@@ -53,19 +51,6 @@ def fmt_bytes_short(n: float | int | None) -> str:
     if n < 1e6:
         return f"{n / 1e3:.3g} kB"
     return f"{n / 1e6:.3g} MB"
-
-
-def fmt_ns(ns: float | None) -> str:
-    """A duration in the most readable unit: ``850 ns``, ``12.3 µs``, ``4.56 ms``, ``1.20 s``."""
-    if ns is None or (isinstance(ns, float) and math.isnan(ns)):
-        return "–"
-    if ns < 1e3:
-        return f"{ns:.0f} ns"
-    if ns < 1e6:
-        return f"{ns / 1e3:.3g} µs"
-    if ns < 1e9:
-        return f"{ns / 1e6:.3g} ms"
-    return f"{ns / 1e9:.3g} s"
 
 
 def fmt_ns_range(lo: float, hi: float) -> str:
@@ -123,13 +108,6 @@ def unique_slugs(names: Iterable[str]) -> dict[str, str]:
 
 # ---------------------------------------------------------------------------------------------
 # access to rows
-
-
-def median(stats: dict | None) -> float | None:
-    if not isinstance(stats, dict):
-        return None
-    v = stats.get("median_ns")
-    return float(v) if isinstance(v, (int, float)) else None
 
 
 def total_ns(row: dict) -> float | None:

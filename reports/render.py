@@ -1,4 +1,4 @@
-"""Render a results document (see ``bench.results``) into one self-contained HTML page and a
+"""Render a results document (see ``reports.results``) into one self-contained HTML page and a
 markdown summary. Pure: the document is the only input; nothing is measured or imported from the
 codecs. ``write_report`` is the only function that touches the disk.
 """
@@ -13,10 +13,10 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from bench.results import check, write_atomic
 from reports import analysis as A
 from reports import charts
 from reports import decision as D
+from reports.results import check, write_atomic
 from reports.sections import CHART_FIGURE, render_sections
 
 HERE = Path(__file__).parent
@@ -100,9 +100,9 @@ def _row_view(r: dict, info: dict, front: set[str]) -> dict:
 
 def _mark_ties(raw: list[dict], views: list[dict]) -> None:
     """Mark, per op, the fastest codec and every codec not distinguishable from it ("same speed
-    within noise": ``bench.stats.same_within_noise``, between-process test when measured in several
+    within noise": ``reports.stats.same_within_noise``, between-process test when measured in several
     processes, else overlapping CIs or Mann–Whitney on the rounds)."""
-    from bench.stats import same_within_noise
+    from reports.stats import same_within_noise
 
     for op in ("encode", "decode", "encode_typed", "decode_typed"):
         timed = [(r[op], v) for r, v in zip(raw, views, strict=True)

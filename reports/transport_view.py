@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from reports.analysis import fmt_int, fmt_ns, median
+from reports.numbers import fmt_int, fmt_ns, median
 
 SECTION = "transport"
 RR = ("http", "grpc", "thrift")  # request/response transports, in report order

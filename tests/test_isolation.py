@@ -54,7 +54,7 @@ def test_faulty_codecs_fail_their_rows_and_the_run_completes(doubles_site, tmp_p
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "Traceback" not in proc.stderr
     doc = json.loads((out / "results.json").read_text())
-    from bench.results import check
+    from reports.results import check
 
     check(doc)
     assert doc["run"]["partial"] is False
@@ -86,7 +86,7 @@ def test_faulty_codecs_fail_their_rows_and_the_run_completes(doubles_site, tmp_p
 
 
 def _previous_results() -> str:
-    from bench.results import SCHEMA_VERSION, dumps
+    from reports.results import SCHEMA_VERSION, dumps
 
     doc = {"schema_version": SCHEMA_VERSION, "tool": {"name": "msgbench", "version": "0"},
            "run": {"started": "2020-01-01T00:00:00+00:00", "finished": "2020-01-01T00:01:00+00:00",
@@ -127,7 +127,7 @@ def test_interrupted_run_keeps_previous_results_and_writes_partial(doubles_site,
     assert "Traceback" not in err_text
     assert "interrupted" in err_text and (sig == signal.SIGINT or sig.name in err_text)
     assert (out / "results.json").read_bytes() == previous
-    from bench.results import load
+    from reports.results import load
 
     partial = load(out / "results.partial.json")
     assert partial["run"]["partial"] is True

@@ -20,9 +20,9 @@ from sites import pip_install_site, site_env
 
 from bench import batches, compare, scaling
 from bench.runner import SectionContext
-from bench.stats import combine, summarize
 from bench.timing import Plan
 from payloads.catalog import find_payloads
+from reports.stats import combine, summarize
 
 ROOT = Path(__file__).resolve().parents[1]
 SLOWDOUBLE = ROOT / "tests" / "slowdouble"

@@ -21,8 +21,8 @@ import pytest
 from report_fixtures import build_document
 from sites import pip_install_site, site_env
 
-from bench import results
 from bench.compare import compare, write_outputs
+from reports import results
 from reports.render import write_report
 
 ROOT = Path(__file__).resolve().parents[1]

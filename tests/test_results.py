@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from bench import results
+from reports import results
 
 
 def _doc():

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bench.compare import compare
-from bench.results import ResultsError, check, guarded
 from reports.render import render_html, render_markdown
+from reports.results import ResultsError, check, guarded
 
 RECORDED = Path(__file__).resolve().parent / "report_recorded.json"
 

@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from bench.results import load
 from formats.registry import CORE
 from payloads.catalog import builtin_payloads
+from reports.results import load
 
 pytestmark = pytest.mark.slow
 

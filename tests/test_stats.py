@@ -3,7 +3,7 @@ import random
 
 import pytest
 
-from bench.stats import ci_overlap, mann_whitney_p, median_ci95, quantile, summarize
+from reports.stats import ci_overlap, mann_whitney_p, median_ci95, quantile, summarize
 
 
 def test_quantile_matches_linear_interpolation():
@@ -60,7 +60,7 @@ def test_samples_are_thinned_not_truncated():
 
 
 def test_t_distribution_matches_tables():
-    from bench.stats import t_quantile, t_two_sided_p
+    from reports.stats import t_quantile, t_two_sided_p
 
     # two-sided 5% critical values from any t table
     for df, crit in ((1, 12.706), (2, 4.303), (4, 2.776), (8, 2.306), (30, 2.042)):
@@ -82,7 +82,7 @@ def _process_run(rng: random.Random, median: float, processes: int, between_sd: 
 
 
 def test_combine_pools_rounds_and_widens_ci_to_the_between_process_spread():
-    from bench.stats import combine
+    from reports.stats import combine
 
     rng = random.Random(3)
     parts = _process_run(rng, 1000.0, 5, 0.05)
@@ -103,7 +103,7 @@ def test_between_process_test_keeps_identical_runs_same_and_finds_a_10_percent_c
     On A/A runs whose processes differ by a few percent (as measured here: 2-5% between processes),
     a test on the rounds calls most figures changed, the between-process test almost none; a real
     10% slowdown is still found."""
-    from bench.stats import welch_log_p
+    from reports.stats import welch_log_p
 
     rng = random.Random(11)
     trials, procs, sd = 300, 5, 0.02
@@ -124,7 +124,7 @@ def test_between_process_test_keeps_identical_runs_same_and_finds_a_10_percent_c
 
 
 def test_same_within_noise_uses_processes_then_falls_back():
-    from bench.stats import combine, same_within_noise
+    from reports.stats import combine, same_within_noise
 
     rng = random.Random(5)
     a = combine(_process_run(rng, 1000.0, 5, 0.03))

@@ -18,31 +18,16 @@ is measured, not inferred.
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bench.transport.serve import RAW, route
+from bench.transport.common import RAW, proc_cpu_s, route
 from bench.transport.stats import cpu_per_call_ns, latency_summary
 
 HOST = "127.0.0.1"
-_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def proc_cpu_s(pid: int | None) -> float | None:
-    """User + system CPU seconds of process ``pid`` (all its threads) from /proc, or None."""
-    if not pid:
-        return None
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read().decode()
-    except OSError:
-        return None
-    fields = stat.rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _TICK
 
 
 class Meter:

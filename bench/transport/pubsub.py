@@ -43,7 +43,7 @@ def make_decoders(job: dict) -> tuple[dict[str, Callable[[bytes], Any]], dict[st
     """Per route: the per-message work (decode, touch a field) and the gate's check (the decoded
     message equals what a local round trip of the payload gives; raises otherwise)."""
     from bench.subproc import load_codec, payloads_by_name
-    from bench.transport.serve import route, touch
+    from bench.transport.common import route, touch
     from payloads.model import differences
 
     codec = load_codec(job["codec"], job.get("plugins"))
@@ -203,7 +203,7 @@ async def _paced(nc: Any, subject: str, frame: Callable[[], bytes], rate: float,
 
 
 async def _publish_case(nc: Any, job: dict, case: dict, acks: list[int], progressed: asyncio.Event) -> dict:
-    from bench.transport.load import proc_cpu_s
+    from bench.transport.common import proc_cpu_s
 
     name, enc, native = case["payload"], case["encode"], case["native"]
     subject = f"msgbench.data.{case['route']}"

@@ -20,21 +20,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-RAW = "raw"
-Handler = Callable[[bytes], bytes]
-
-
-def route(payload: str) -> str:
-    """The method / path / subject token for a payload: ``p`` + its name in hex, so any payload name
-    (dots, spaces, slashes, non-ASCII) is a valid URL segment, gRPC method, Thrift method and NATS token."""
-    return "p" + payload.encode("utf-8").hex()
-
-
-def touch(native: Any, field: str) -> Any:
-    """Read one field of a decoded message, whatever the codec's native form (dict or object)."""
-    if isinstance(native, dict):
-        return native.get(field)
-    return getattr(native, field, None)
+from bench.transport.common import RAW, Handler, route, touch  # noqa: F401 - the shared names
 
 
 def make_handlers(job: dict) -> dict[str, Handler]:

@@ -31,7 +31,7 @@ from payloads.model import (
     Type,
     normalize,
 )
-from payloads.schema_import import ImportedSchema, SchemaImportError, line_of
+from payloads.schema_import.common import ImportedSchema, SchemaImportError, line_of
 
 PRIMS = {"boolean": "bool", "int": "int32", "long": "int64", "float": "float32", "double": "float64",
          "string": "string", "bytes": "bytes"}

@@ -36,7 +36,7 @@ from payloads.model import (
     Type,
     normalize,
 )
-from payloads.schema_import import ImportedSchema, SchemaImportError, line_of
+from payloads.schema_import.common import ImportedSchema, SchemaImportError, line_of
 
 NON_FINITE_PATTERN = "^(?:NaN|Infinity|-Infinity)$"
 TIMESTAMP_DESCRIPTION = "microseconds since the Unix epoch (UTC)"

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from payloads.model import EnumType, Field, ListType, MapType, ModelError, Primitive, Record, Type
-from payloads.schema_import import ImportedSchema, SchemaImportError, pick_root
+from payloads.schema_import.common import ImportedSchema, SchemaImportError, pick_root
 
 INSTALL_HINT = "importing .proto files needs protoc from grpcio-tools: pip install grpcio-tools"
 

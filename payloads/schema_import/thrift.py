@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from payloads.model import EnumType, Field, ListType, MapType, ModelError, Primitive, Record, Type
-from payloads.schema_import import ImportedSchema, SchemaImportError, line_of, pick_root
+from payloads.schema_import.common import ImportedSchema, SchemaImportError, line_of, pick_root
 
 T_BOOL, T_BYTE, T_DOUBLE, T_I16, T_I32, T_I64, T_STRING, T_STRUCT, T_MAP, T_SET, T_LIST, T_BINARY = (
     2, 3, 4, 6, 8, 10, 11, 12, 13, 14, 15, 18)

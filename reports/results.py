@@ -44,7 +44,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from formats.api import MsgbenchError
+from payloads.errors import MsgbenchError
 
 SCHEMA_VERSION = 1
 

@@ -47,7 +47,7 @@ def median_ci95(sorted_xs: Sequence[float]) -> tuple[float, float]:
 
 
 def summarize(samples_ns: Sequence[float], inner_loops: int = 1, keep_samples: int = 2000) -> dict:
-    """Summary of per-call samples in ns (see bench.results ``Stats``)."""
+    """Summary of per-call samples in ns (see reports.results ``Stats``)."""
     xs = sorted(samples_ns)
     if not xs:
         raise ValueError("no samples")
