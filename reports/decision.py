@@ -421,12 +421,12 @@ def _evolution_answer(doc: dict) -> Answer | None:
 
     if rec.codec:
         a.number = num(rec.codec)
-        a.scope = f"{(scores.get(rec.codec) or {}).get('corrupted', 0)} corrupted"
+        a.scope = f"{(scores.get(rec.codec) or {}).get('silent', 0)} silently wrong (changed or lost)"
         order = [e.split(":", 1)[0] for e in rec.evidence]
         other = next((c for c in order if format_of(c) != format_of(rec.codec)), None)
         if other:
             a.runner_up = other
-            a.runner_number = f"{num(other)}, {(scores.get(other) or {}).get('corrupted', 0)} corrupted"
+            a.runner_number = f"{num(other)}, {(scores.get(other) or {}).get('silent', 0)} silently wrong"
             s0, s1 = scores.get(rec.codec, {}), scores.get(other, {})
             a.gap = f"{s0.get('good', 0) - s1.get('good', 0):+d} ideal cells" if s1 else "–"
     return a
