@@ -241,12 +241,13 @@ def print_rows(rows: list[dict], console: Any = None) -> None:
     table = Table(title="harness vs bare timeit loop (ratio of medians; 1.00 = no overhead)", title_justify="left")
     for col in ("codec", "payload", "op", "harness", "bare", "ratio", "per alternation", "p"):
         table.add_column(col, justify="left" if col in ("codec", "payload", "op") else "right", no_wrap=True)
+    notes: list[str] = []  # long reasons go below the table: no column is ever squeezed or cut
     for r in rows:
-        if r.get("error"):
-            table.add_row(r["codec"], r["payload"], r["op"], "-", "-", "-", "", f"[red]{r['error'][:60]}[/red]")
-            continue
-        if r.get("skipped"):
-            table.add_row(r["codec"], r["payload"], r["op"], "-", "-", "-", "", r["skipped"][:60])
+        reason = r.get("error") or r.get("skipped")
+        if reason:
+            notes.append(f"[{len(notes) + 1}] {r['codec']} {r['payload']} {r['op']}: "
+                         + ("error: " if r.get("error") else "skipped: ") + str(reason))
+            table.add_row(r["codec"], r["payload"], r["op"], "-", "-", "-", "", f"see [{len(notes)}]")
             continue
         ratio = r["ratio"]
         style = "green" if abs(ratio - 1) <= 0.05 else "yellow"
@@ -254,6 +255,8 @@ def print_rows(rows: list[dict], console: Any = None) -> None:
                       f"[{style}]{ratio:.3f}[/{style}]", " ".join(f"{x:.2f}" for x in r["ratios"] if x),
                       f"{r['p_value']:.2g}")
     console.print(table)
+    for note in notes:
+        console.print(note, soft_wrap=True, highlight=False, markup=False)
 
 
 def register_cli(sub: Any) -> None:

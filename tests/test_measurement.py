@@ -354,3 +354,20 @@ def test_a_slow_call_gets_a_bounded_number_of_rounds_in_quick_mode() -> None:
     fast = Case("encode", lambda x: x, 1, Plan.quick().budget_s)
     plan_case(fast, Plan.quick())
     assert fast.rounds >= Plan.quick().min_rounds and fast.warmup_rounds == Plan.quick().warmup_rounds
+
+
+def test_calibrate_table_keeps_every_figure_whole_and_puts_long_reasons_below() -> None:
+    import io
+
+    from rich.console import Console
+
+    from bench.calibrate import print_rows
+
+    out = io.StringIO()
+    rows = [{"codec": "json/orjson", "payload": "trip_request", "op": "encode", "harness_ns": 300, "bare_ns": 290,
+             "ratio": 1.034, "ratios": [1.02, 1.05], "p_value": 0.3},
+            {"codec": "broken/plugin", "payload": "trip_request", "op": "encode", "error": "ImportError: " + "x" * 300}]
+    print_rows(rows, Console(file=out, width=130))
+    text = out.getvalue()
+    assert "1.034" in text and "json/orjson" in text and "see [1]" in text
+    assert "[1] broken/plugin trip_request encode: error: ImportError: " + "x" * 300 in text.replace("\n", "")
