@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.limits import add_limit_args, limited
 from formats.api import MsgbenchError
 
 EXIT_USAGE = 2
@@ -82,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="re-render the report from an existing results.json (no measuring)")
     rep.add_argument("results", nargs="?", type=Path, default=Path("out/results.json"))
     rep.add_argument("--out", type=Path, default=None, help="output directory (default: next to results)")
+    add_limit_args(rep)
     rep.set_defaults(func=cmd_report)
 
     lst = sub.add_parser("list", help="list codecs (built-in and plugins) and payloads")
@@ -93,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="schema language")
     _add_payload_args(sch)
     sch.add_argument("-o", "--output", type=Path, help="write to this file instead of stdout")
+    add_limit_args(sch)
     sch.set_defaults(func=cmd_schema)
 
     chk = sub.add_parser("check-plugin", help="run the conformance kit on a codec (plugin or built-in)")
@@ -325,9 +328,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     from reports.render import write_report
     from reports.results import guarded, load
 
-    doc = load(args.results)
-    out = args.out or args.results.parent
-    paths = guarded(str(args.results), write_report, doc, out, debug=args.debug)
+    import reports.charts  # noqa: F401 - its libraries (matplotlib, numpy) import before the limits apply
+
+    with limited(args, f"reading and rendering {args.results}"):
+        doc = load(args.results)
+        out = args.out or args.results.parent
+        paths = guarded(str(args.results), write_report, doc, out, debug=args.debug)
     print(f"report: {paths['html'].resolve()}")
     return 0
 
@@ -374,7 +380,8 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
     if bool(args.name) == bool(args.payload):
         raise MsgbenchError("give either a built-in payload name or --payload FILE")
-    payload = _load_payloads(args, [args.name] if args.name else None)[0]
+    with limited(args, f"reading {args.payload}" if args.payload else "building the payload"):
+        payload = _load_payloads(args, [args.name] if args.name else None)[0]
     if args.format == "model":
         text = json.dumps(type_to_json(payload.schema), indent=2, ensure_ascii=False) + "\n"
     else:

@@ -314,17 +314,22 @@ def register_cli(sub: Any) -> None:
                    help=f"smallest change in %% that counts (default {THRESHOLD_PCT})")
     p.add_argument("--alpha", type=float, default=ALPHA, metavar="P",
                    help=f"significance level of the between-process test (default {ALPHA})")
+    from bench.limits import add_limit_args
+
+    add_limit_args(p)
     p.set_defaults(func=cmd_compare)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    from bench.limits import limited
     from reports.results import guarded
 
-    a, b = _load(args.a), _load(args.b)
     where = f"{args.a} or {args.b}"
-    result = guarded(where, compare, a, b, args.threshold, args.alpha, debug=getattr(args, "debug", False))
-    guarded(where, print_result, result, debug=getattr(args, "debug", False))
-    paths = guarded(where, write_outputs, result, args.out, debug=getattr(args, "debug", False))
+    with limited(args, f"comparing {where}"):
+        a, b = _load(args.a), _load(args.b)
+        result = guarded(where, compare, a, b, args.threshold, args.alpha, debug=getattr(args, "debug", False))
+        guarded(where, print_result, result, debug=getattr(args, "debug", False))
+        paths = guarded(where, write_outputs, result, args.out, debug=getattr(args, "debug", False))
     print(f"comparison: {paths['json']}", file=sys.stderr)
     print(f"page:       {paths['html'].resolve()}", file=sys.stderr)
     return 0
