@@ -679,6 +679,10 @@ def _check_file(path: str | os.PathLike) -> tuple[Path, str]:
         raise PayloadFileError(p, "no such file")
     if p.is_dir():
         raise PayloadFileError(p, "is a directory; expected a .json, .ndjson or .jsonl file")
+    if not p.is_file():  # a FIFO would block forever, a device (/dev/zero) never ends
+        what = "a pipe (FIFO)" if p.is_fifo() else "a device" if p.is_char_device() or p.is_block_device() else \
+            "not a regular file"
+        raise PayloadFileError(p, f"is {what}; save the data to a regular file first (gzip or zstd is fine)")
     suffixes = [x.lower() for x in p.suffixes]
     if suffixes and suffixes[-1] in COMPRESSED_SUFFIXES:
         suffixes.pop()

@@ -225,3 +225,15 @@ def test_decode_refuses_a_fifo_and_a_device(tmp_path) -> None:
     for path in (fifo, Path("/dev/zero")):
         proc = _decode_cli(path, "json/orjson", "--payload", "trip_request")
         assert proc.returncode != 0 and "not a regular file" in proc.stderr, proc.stderr
+
+
+def test_payload_files_that_are_pipes_or_devices_are_refused_at_once(tmp_path) -> None:
+    """A FIFO would block the importer forever and a link to /dev/zero never ends (issue 18)."""
+    fifo = tmp_path / "data.ndjson"
+    os.mkfifo(fifo)
+    zero = tmp_path / "zero.ndjson"
+    zero.symlink_to("/dev/zero")
+    for path, what in ((fifo, "is a pipe"), (zero, "is a device")):
+        proc = _run("import sys\nfrom bench.cli import main\nsys.exit(main(sys.argv[1:]))", "schema", "--payload",
+                    str(path), "--format", "model", timeout=30)
+        assert proc.returncode == 2 and what in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
