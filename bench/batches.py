@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import io
 import struct
-import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -320,9 +319,3 @@ def produce(ctx: Any) -> dict:
     }
     ctx.log(f"batches: {len(rows)} rows in {data['duration_s']:.1f} s")
     return data
-
-
-if __name__ == "__main__" and "--worker" in sys.argv:
-    from bench.subproc import worker_main
-
-    sys.exit(worker_main(handle_job))

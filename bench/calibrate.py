@@ -292,9 +292,3 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     else:
         print_rows(data["rows"])
     return 0
-
-
-if __name__ == "__main__" and "--worker" in sys.argv:
-    from bench.subproc import worker_main
-
-    sys.exit(worker_main(handle_job))

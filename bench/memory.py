@@ -20,7 +20,6 @@ Section data: ``{"rows": [{"codec", "payload", "backend", "encode_peak_bytes", "
 from __future__ import annotations
 
 import statistics
-import sys
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -122,9 +121,3 @@ def produce(ctx: Any) -> dict:
             "duration_s": round(time.perf_counter() - t0, 2)}
     ctx.log(f"memory: {len(rows)} rows in {data['duration_s']:.1f} s")
     return data
-
-
-if __name__ == "__main__" and "--worker" in sys.argv:
-    from bench.subproc import worker_main
-
-    sys.exit(worker_main(handle_job))

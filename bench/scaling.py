@@ -24,7 +24,6 @@ Section data::
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -171,9 +170,3 @@ def produce(ctx: Any) -> dict:
     }
     ctx.log(f"scaling: {len(series)} series in {data['duration_s']:.1f} s")
     return data
-
-
-if __name__ == "__main__" and "--worker" in sys.argv:
-    from bench.subproc import worker_main
-
-    sys.exit(worker_main(handle_job))

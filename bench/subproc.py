@@ -9,17 +9,11 @@ crashes, hangs or leaks never takes the run down, and so that each codec runs wi
 
 from __future__ import annotations
 
-import json
-import os
-import sys
-import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
-from formats.isolation import ROOT, Limits, Task, TaskDied, child_env, exit_text, kill_group, run_once  # noqa: F401
-
-PREFIX = "MSGBENCH"
+from formats.isolation import Limits, Task, TaskDied, run_once
 
 
 def run_job(module: str, job: dict, env: dict[str, str] | None = None, timeout_s: float = 120.0) -> tuple[Any, str | None]:
@@ -28,31 +22,6 @@ def run_job(module: str, job: dict, env: dict[str, str] | None = None, timeout_s
         return run_once(Task(f"{module}:handle_job", job, dict(env or {})), Limits(total_s=timeout_s)), None
     except TaskDied as e:
         return None, e.died.detail
-
-
-def private_channel() -> TextIO:
-    """In a worker: a private copy of stdout for its messages to the parent; fd 1 and ``sys.stdout``
-    then point at stderr, so nothing a codec, library or test prints can corrupt the messages."""
-    channel = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-    return channel
-
-
-def worker_main(handle: Callable[[dict], Any]) -> int:
-    """The child side: job from stdin, ``handle(job)``'s result as one line on the private channel."""
-    channel = private_channel()
-    job = json.loads(sys.stdin.read())
-    try:
-        result = handle(job)
-    except Exception as e:
-        traceback.print_exc()
-        result = {"__worker_error__": f"{type(e).__name__}: {e}"[:600]}
-    from reports.results import dumps
-
-    channel.write(f"{PREFIX} result {dumps(result).replace(chr(10), ' ')}\n")
-    channel.flush()
-    return 0
 
 
 def load_codec(name: str, plugins: bool | None) -> Any:

@@ -27,7 +27,6 @@ import difflib
 import json
 import os
 import pickle
-import sys
 import tempfile
 import time
 from dataclasses import replace
@@ -580,9 +579,3 @@ def markdown(doc: dict, level: str | None = None, violated: list[str] | None = N
             lines.append(f"- {d['tool']} says {d['rule']} ({d['rule_detail'][:120]}); {d['codec']} {d['direction']} "
                          f"observed {d['observed']}{'' if d['ideal'] else '*'}: {d['evidence'][:160]}")
     return "\n".join(lines) + "\n"
-
-
-if __name__ == "__main__" and "--worker" in sys.argv[1:]:
-    from bench.subproc import worker_main
-
-    sys.exit(worker_main(handle_job))

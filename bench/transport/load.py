@@ -18,7 +18,6 @@ is measured, not inferred.
 from __future__ import annotations
 
 import asyncio
-import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -298,9 +297,3 @@ def handle_job(job: dict) -> dict:
     else:
         raise ValueError(f"unknown transport {t!r}")
     return {"rows": rows + failed}
-
-
-if __name__ == "__main__" and "--worker" in sys.argv:
-    from bench.subproc import worker_main
-
-    sys.exit(worker_main(handle_job))
