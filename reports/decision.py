@@ -421,7 +421,7 @@ def _evolution_answer(doc: dict) -> Answer | None:
 
     if rec.codec:
         a.number = num(rec.codec)
-        a.scope = f"{(scores.get(rec.codec) or {}).get('silent', 0)} silently wrong (changed or lost)"
+        a.scope = f"{(scores.get(rec.codec) or {}).get('silent', 0)} silently wrong"
         order = [e.split(":", 1)[0] for e in rec.evidence]
         other = next((c for c in order if format_of(c) != format_of(rec.codec)), None)
         if other:
