@@ -55,7 +55,7 @@ def test_stream_keeps_results_apart_from_what_the_task_prints() -> None:
 
 def test_stream_restarts_after_a_hang_a_kill_and_a_segfault() -> None:
     args = {"n": 6, "hang_at": [1], "crash_at": [3], "segv_at": [4]}
-    got = list(run(_task("count", args), Limits(item_s=1.5), restart=True))
+    got = list(run(_task("count", args), Limits(item_s=3), restart=True))
     values = {i: v for i, v in got}
     assert values[0] == 0 and values[2] == 20 and values[5] == 50
     assert isinstance(values[1], Died) and values[1].reason == "timeout" and values[1].item == 1
@@ -63,7 +63,7 @@ def test_stream_restarts_after_a_hang_a_kill_and_a_segfault() -> None:
     assert isinstance(values[4], Died) and values[4].reason == "crash" and "SIGSEGV" in values[4].detail
     assert "Fatal Python error" in values[4].detail  # faulthandler is on in every child
     # without restart the stream stops at the first death
-    assert [i for i, _ in run(_task("count", args), Limits(item_s=1.5))] == [0, 1]
+    assert [i for i, _ in run(_task("count", args), Limits(item_s=3))] == [0, 1]
 
 
 def test_memory_limit_turns_a_huge_allocation_into_memory_error() -> None:
