@@ -22,13 +22,8 @@ the user's own schema change, observed in every format, next to the ecosystems' 
 
 from __future__ import annotations
 
-import concurrent.futures
 import difflib
 import json
-import os
-import pickle
-import tempfile
-import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -52,7 +47,6 @@ from payloads.schema_import import ImportedSchema, import_schema
 
 TOOL_FORMAT = {"avro": "avro", "buf": "protobuf", "thrift": "thrift"}
 LANG_TOOL = {"avro": "avro", "proto": "buf", "thrift": "thrift", "json-schema": None}
-CODEC_TIMEOUT_S = 120.0
 
 
 # ------------------------------------------------------------------------------------------------
@@ -398,63 +392,17 @@ def _n_versions(scenarios: list[Scenario]) -> int:
 
 
 # ------------------------------------------------------------------------------------------------
-# Running the cells (worker per codec)
-
-
-def handle_job(job: dict) -> dict:
-    try:  # the engine's per-cell machinery: the same cells and vocabulary as the built-in matrix
-        from bench.evolution import _Preparer, run_cell
-    except ImportError as e:
-        raise RuntimeError(f"bench.evolution no longer offers run_cell/_Preparer ({e}); "
-                           "bench.user_evolution.handle_job must follow the engine's cell entry point") from None
-    from bench.subproc import load_codec
-
-    with open(job["scenarios"], "rb") as f:
-        scenarios = {s.id: s for s in pickle.load(f)}
-    codec = load_codec(job["codec"], job.get("plugins"))
-    preps: dict = {}
-    cells = []
-    for sid, direction, policy, column in job["cells"]:
-        prep = preps.setdefault(policy, _Preparer(codec, policy))
-        v = run_cell(prep, scenarios[sid], direction)
-        cells.append({"scenario": sid, "codec": column, "direction": direction, **v.to_json()})
-    return {"cells": cells}
+# Running the cells: the engine's own matrix (scenarios travel to its workers as data)
 
 
 def run_user_matrix(codecs: list[Any], scenarios: list[Scenario], plugins: bool | None = None,
-                    log: Any = lambda m: None, jobs: int = 2, work_dir: str | None = None) -> dict:
-    """The scenarios x codec columns x directions, one worker per codec (``jobs`` at a time)."""
-    from bench.evolution import columns_for, summarize
-    from bench.subproc import run_job
+                    log: Any = lambda m: None, jobs: int = 2) -> dict:
+    """The scenarios x codec columns x directions, through ``bench.evolution.run_matrix``: the same
+    cells, vocabulary, per-cell time limits and restarts as the built-in matrix."""
+    from bench.evolution import run_matrix
 
-    t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="msgbench-evolve-", dir=work_dir) as tmp:
-        path = os.path.join(tmp, "scenarios.pkl")
-        with open(path, "wb") as f:
-            pickle.dump(scenarios, f)
-        columns, work = [], []
-        for c in codecs:
-            cols = columns_for(c)
-            columns += [col.name for col in cols]
-            cells = [[s.id, d, col.policy, col.name] for col in cols for s in scenarios for d in DIRECTIONS]
-            job = {"codec": c.name, "plugins": plugins, "scenarios": path, "cells": cells}
-            work.append((c, job, cells))
-
-        def one(item: tuple) -> list[dict]:
-            c, job, cells = item
-            res, err = run_job("bench.user_evolution", job, dict(getattr(c, "process_env", {}) or {}), CODEC_TIMEOUT_S)
-            if err is not None:
-                log(f"evolve: {c.name}: {err}")
-                return [{"scenario": s, "codec": col, "direction": d, "outcome": "error",
-                         "detail": f"crash: {err}"[:400], "ideal": False} for s, d, _, col in cells]
-            return res["cells"]
-
-        with concurrent.futures.ThreadPoolExecutor(max(1, jobs)) as pool:
-            results = [c for part in pool.map(one, work) for c in part]
-    data = {"scenarios": [s.to_json() for s in scenarios], "codecs": columns, "directions": list(DIRECTIONS),
-            "cells": results, "safe_scenarios": []}
-    data["summary"] = summarize(data)
-    data["duration_s"] = round(time.perf_counter() - t0, 2)
+    data = run_matrix(codecs, scenarios, plugins=plugins, log=log, jobs=jobs)
+    data["safe_scenarios"] = []  # "safe in common guidance" is a property of the built-in scenarios only
     return data
 
 
@@ -562,9 +510,10 @@ def markdown(doc: dict, level: str | None = None, violated: list[str] | None = N
     m = doc["matrix"]
     last = m["scenarios"][len(doc["mapping"]) - 1]["id"] if doc["mapping"] else m["scenarios"][0]["id"]
     lines += ["", f"Observed, {last} (backward = new reader/old data, forward = old reader/new data, "
-              "roundtrip = through an old intermediary; * = not what the ideal reader does):", ""]
-    lines.append("| codec | backward | forward | roundtrip |")
-    lines.append("|---|---|---|---|")
+              "roundtrip = through an old intermediary, backward-roundtrip = through a new one; "
+              "* = not what the ideal reader does):", ""]
+    lines.append("| codec | " + " | ".join(DIRECTIONS) + " |")
+    lines.append("|---" * (len(DIRECTIONS) + 1) + "|")
     for col in m["codecs"]:
         row = [col]
         for d in DIRECTIONS:
