@@ -20,7 +20,8 @@ Layout (``schema_version`` 1)::
           "fidelity_total": int, "fidelity_paths": {path: n},  # when lossy: every changed value, per path ([*])
           "error": str|null,                               # why failed / unsupported
           "size": {"raw": int, "gzip": int, "zstd": int},
-          "encode": Stats|null, "decode": Stats|null,
+          "encode": Stats|null, "decode": Stats|null,       # the library call alone
+          "encode_typed": Stats|null, "decode_typed": Stats|null,  # typed model value <-> bytes: what compares codecs
           "to_native": Stats|null, "from_native": Stats|null, "parse_lazy": Stats|null,
           "access": Stats|null,           # codecs with make_access (zero-copy/lazy); never part of decode
           "access_paths": ["trip_id", "driver.id", ...],   # the fields access read (when offered)
@@ -30,7 +31,11 @@ Layout (``schema_version`` 1)::
     }
 
 ``Stats`` = ``{"median_ns", "iqr_ns", "q1_ns", "q3_ns", "min_ns", "mean_ns", "rounds",
-"inner_loops", "ci95_ns": [lo, hi], "samples_ns": [...]}``; all per single call, in nanoseconds.
+"inner_loops", "ci95_ns": [lo, hi], "samples_ns": [...], "processes": [{"median_ns", "rounds"}, ...]}``;
+all per single call, in nanoseconds. A figure is measured in several worker processes: median,
+IQR and samples pool their rounds, ``processes`` keeps each one's median (what ``compare`` tests),
+and ``ci95_ns`` is the wider of the pooled rounds' CI and the between-process interval
+(``reports.stats.combine``). ``validate_shape`` below is the typed contract readers rely on.
 
 Readers call :func:`load`, which rejects a corrupted file or one written by a newer msgbench
 with a clear :class:`ResultsError`. Writers call :func:`write_atomic` (temp file + rename).
