@@ -152,7 +152,7 @@ class _Child:
         try:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "formats.isolation"], stdin=subprocess.PIPE, stdout=log, stderr=log,
-                env=env, pass_fds=(wfd,), start_new_session=True, cwd=ROOT)
+                env=env, pass_fds=(wfd,), start_new_session=True)  # our cwd: relative paths mean the same
         finally:
             os.close(wfd)
         _LIVE.add(self.proc)

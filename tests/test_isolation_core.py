@@ -113,3 +113,23 @@ def test_sigterm_in_the_parent_kills_the_children_and_exits_with_a_message(tmp_p
         time.sleep(0.1)
     else:
         pytest.fail("the grandchild outlived SIGTERM in the parent")
+
+
+def test_children_share_the_callers_working_directory(tmp_path: Path) -> None:
+    """`msgbench run` with the default relative `--out out` from any directory: the workers must read
+    `out/.work/...` where the parent wrote it (they once ran in the package's directory, and every row
+    of an installed msgbench failed with FileNotFoundError)."""
+    root = str(Path(__file__).resolve().parents[1])
+    proc = subprocess.run([sys.executable, "-m", "bench.cli", "--no-plugins", "run", "--quick", "--processes", "1", "--formats",
+                           "json/orjson", "--payloads", "trip_request", "--sections", "calibration", "memory",
+                           "--no-report", "--out", "out"], capture_output=True, text=True, timeout=300,
+                          cwd=tmp_path, env={**os.environ, "PYTHONPATH": root})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    import json
+
+    doc = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert [r["status"] for r in doc["rows"]] == ["ok"], doc["rows"]
+    for name in ("calibration", "memory"):
+        section = doc["sections"][name]
+        assert section.get("rows") and not section.get("error"), section
+        assert all(not r.get("error") for r in section["rows"]), section
