@@ -30,21 +30,8 @@ from typing import Any
 
 from formats import capnp_schema as cs_mod
 from formats.api import ALL_TYPE_KINDS, Capabilities, Codec, SchemaText, UnsupportedSchema
-from payloads.model import EnumType, ListType, MapType, Primitive, Record, SchemaMismatch, Type
-
-
-class _Symbols(dict):
-    """Raw enumerant number -> model symbol; unknown -> the enum's default or an error."""
-
-    def __init__(self, enum: EnumType, mapping: dict[Any, str]):
-        super().__init__(mapping)
-        self.enum = enum
-
-    def __missing__(self, key: Any) -> str:
-        if self.enum.default is not None:
-            return self.enum.default
-        raise SchemaMismatch(f"<enum {self.enum.name}>", f"enumerant {key!r} is not a symbol of the model enum "
-                             "(unset, a placeholder or a newer writer's symbol) and the enum has no default")
+from formats.native_convert import SymbolsByNumber
+from payloads.model import EnumType, ListType, MapType, Primitive, Record, Type
 
 
 def _scalar(t: Type) -> bool:
@@ -58,17 +45,20 @@ class _Conv:
         self.cs = cs
         self.writers: dict[str, Any] = {}
         self.readers: dict[str, Any] = {}
-        self.syms: dict[str, _Symbols] = {}
+        self.syms: dict[str, SymbolsByNumber] = {}
         self.fields = {name: {i.name: i for i in infos} for name, infos in cs.fields.items()}
         self.entry_structs = {tn: getattr(cs.module, en) for tn, en in cs.entry_names.items()}
 
     def struct_schema(self, rec: Record) -> Any:
         return self.cs.structs[rec.name].schema
 
-    def symbols(self, t: EnumType) -> _Symbols:
+    def symbols(self, t: EnumType) -> SymbolsByNumber:
         s = self.syms.get(t.name)
         if s is None:
-            s = self.syms[t.name] = _Symbols(t, dict(self.cs.enum_symbols[t.name]))
+            s = self.syms[t.name] = SymbolsByNumber(
+                t, dict(self.cs.enum_symbols[t.name]),
+                unknown=lambda key: f"enumerant {key!r} is not a symbol of the model enum (unset, a placeholder or "
+                                    "a newer writer's symbol) and the enum has no default")
         return s
 
     # --- model -> builder -------------------------------------------------------------------

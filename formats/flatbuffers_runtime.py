@@ -32,7 +32,8 @@ from typing import Any
 
 from formats import flatbuffers_schema as fbs
 from formats.api import ALL_TYPE_KINDS, Capabilities, Codec, SchemaText, UnsupportedSchema
-from payloads.model import EnumType, ListType, MapType, Primitive, Record, SchemaMismatch, Type
+from formats.native_convert import SymbolsByNumber
+from payloads.model import EnumType, ListType, MapType, Primitive, Record, Type
 
 _U32 = struct.Struct("<I").unpack_from
 _I32 = struct.Struct("<i").unpack_from
@@ -47,19 +48,6 @@ ZERO = {"?": False, "i": 0, "q": 0, "f": 0.0, "d": 0.0}
 
 class CorruptBuffer(ValueError):
     """The bytes are not a FlatBuffer of this schema (an offset or length points outside them)."""
-
-
-class _Symbols(dict):
-    def __init__(self, enum: EnumType):
-        super().__init__({n: s for s, n in enum.symbol_numbers().items()})
-        self.enum = enum
-
-    def __missing__(self, number: int) -> str:
-        if self.enum.default is not None:
-            return self.enum.default
-        what = "unset (0)" if number == 0 else f"unknown number {number}"
-        raise SchemaMismatch(f"<enum {self.enum.name}>", f"{what}; the model numbers its symbols "
-                             f"{self.enum.numbers_text()} and has no default")
 
 
 def _fmt(t: Type) -> str:
@@ -101,11 +89,11 @@ class _Layout:
         self.specs: dict[str, dict[str, tuple[int, Any, Any]]] = {}  # table -> field -> (voff, read, absent)
         self.empty = _empty_table()
         self.empty_pos = _U32(self.empty, 0)[0]
-        self.syms: dict[str, _Symbols] = {}
+        self.syms: dict[str, SymbolsByNumber] = {}
 
-    def symbols(self, t: EnumType) -> _Symbols:
+    def symbols(self, t: EnumType) -> SymbolsByNumber:
         if t.name not in self.syms:
-            self.syms[t.name] = _Symbols(t)
+            self.syms[t.name] = SymbolsByNumber(t, zero="unset (0)")
         return self.syms[t.name]
 
     # --- writing ----------------------------------------------------------------------------

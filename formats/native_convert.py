@@ -64,6 +64,28 @@ JSON_NON_FINITE = frozenset(("NaN", "Infinity", "-Infinity"))
 F32_STRUCT = struct.Struct("<f")  # pack raises OverflowError for a finite value beyond float32's range
 
 
+
+class SymbolsByNumber(dict):
+    """A tag-based format's enum number -> model symbol. An unknown number maps to the enum's default
+    symbol; without one it raises ``SchemaMismatch`` worded by ``unknown(number)`` (default: "unknown
+    number N; the model numbers its symbols ... and has no default", with ``zero`` for number 0).
+    ``mapping`` replaces the enum's own numbers (e.g. Cap'n Proto's dense ordinals)."""
+
+    def __init__(self, enum: EnumType, mapping: dict[Any, str] | None = None, zero: str | None = None,
+                 unknown: Callable[[Any], str] | None = None):
+        super().__init__({n: s for s, n in enum.symbol_numbers().items()} if mapping is None else mapping)
+        self.enum, self.zero, self.unknown = enum, zero, unknown
+
+    def __missing__(self, number: Any) -> str:
+        if self.enum.default is not None:
+            return self.enum.default
+        if self.unknown is not None:
+            what = self.unknown(number)
+        else:
+            head = self.zero if number == 0 and self.zero else f"unknown number {number!r}"
+            what = f"{head}; the model numbers its symbols {self.enum.numbers_text()} and has no default"
+        raise SchemaMismatch(f"<enum {self.enum.name}>", what)
+
 def to_float32(x: float, _pack: Callable = F32_STRUCT.pack, _unpack: Callable = F32_STRUCT.unpack) -> float:
     """``x`` rounded to the nearest float32 (NaN and infinities kept); a finite ``x`` beyond
     float32's range is a :class:`SchemaMismatch`, not a silent infinity."""

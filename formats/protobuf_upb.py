@@ -30,29 +30,19 @@ from typing import Any
 
 from formats import proto_schema as ps_mod
 from formats.api import ALL_TYPE_KINDS, Capabilities, Codec, SchemaText, UnsupportedSchema
+from formats.native_convert import SymbolsByNumber
 from payloads.model import EnumType, Record, SchemaMismatch, Type
+
+
+def _symbols(enum):
+    """number -> symbol; an unknown number maps to the enum's default symbol or raises."""
+    return SymbolsByNumber(enum, zero="unset (0, the synthetic UNSPECIFIED value)")
 
 
 def _backend() -> str:
     from google.protobuf.internal import api_implementation
 
     return str(api_implementation.Type())
-
-
-class _Symbols(dict):
-    """number -> symbol; an unknown number maps to the enum's default symbol or raises."""
-
-    def __init__(self, enum: EnumType):
-        super().__init__({n: s for s, n in enum.symbol_numbers().items()})
-        self.enum = enum
-
-    def __missing__(self, number: int) -> str:
-        if self.enum.default is not None:
-            return self.enum.default
-        what = "unset (0, the synthetic UNSPECIFIED value)" if number == 0 else f"unknown number {number}"
-        raise SchemaMismatch(
-            f"<enum {self.enum.name}>", f"{what}; the model numbers its symbols {self.enum.numbers_text()} and has no default"
-        )
 
 
 def _attr(obj: str, name: str) -> str:
@@ -73,7 +63,7 @@ class _Gen:
             self.ns[f"C{i}"] = ps.classes[name]
         for j, e in enumerate(ps.enums.values()):
             self.ns[f"N{j}"] = e.model.symbol_numbers()
-            self.ns[f"S{j}"] = _Symbols(e.model)
+            self.ns[f"S{j}"] = _symbols(e.model)
         self.enum_ids = {name: j for j, name in enumerate(ps.enums)}
         self.plain = self._plain_messages()
 
@@ -262,7 +252,7 @@ def make_access(ps: ps_mod.ProtoSchema, parse: Callable[[bytes], Any],
                 rec, obj, maybe_none = f.type, x, maybe_none or f.optional
                 continue
             if isinstance(f.type, EnumType):
-                ns[f"S_{k}"] = _Symbols(f.type)
+                ns[f"S_{k}"] = _symbols(f.type)
                 expr = f"S_{k}[{expr}]"
             if f.optional:
                 expr = f"({expr} if {obj}.HasField({name!r}) else None)"

@@ -37,6 +37,7 @@ from typing import Any
 
 from formats import thrift_schema as ts_mod
 from formats.api import ALL_TYPE_KINDS, Capabilities, Codec, SchemaText, UnsupportedSchema
+from formats.native_convert import SymbolsByNumber
 from payloads.model import EnumType, ListType, MapType, Primitive, Record, SchemaMismatch, Type
 
 
@@ -48,22 +49,6 @@ def _cybin_available() -> bool:
     except Exception:
         return False
     return True
-
-
-class _Symbols(dict):
-    """number -> symbol; an unknown number maps to the enum's default symbol or raises."""
-
-    def __init__(self, enum: EnumType):
-        super().__init__({n: s for s, n in enum.symbol_numbers().items()})
-        self.enum = enum
-
-    def __missing__(self, number: int) -> str:
-        if self.enum.default is not None:
-            return self.enum.default
-        raise SchemaMismatch(
-            f"<enum {self.enum.name}>",
-            f"unknown number {number!r}; the model numbers its symbols {self.enum.numbers_text()} and has no default",
-        )
 
 
 def _missing_required(obj: Any, record: str, names: tuple[str, ...]) -> None:
@@ -92,7 +77,7 @@ class _Gen:
         if j is None:
             j = self.enum_ids[t.name] = len(self.enum_ids)
             self.ns[f"N{j}"] = t.symbol_numbers()
-            self.ns[f"S{j}"] = _Symbols(t)
+            self.ns[f"S{j}"] = SymbolsByNumber(t)
         return j
 
     def conv(self, t: Type, x: str, to: bool) -> str:
