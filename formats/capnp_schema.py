@@ -53,7 +53,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import re
 import tempfile
@@ -62,6 +61,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from formats.api import UnsupportedSchema
+from formats.idl_literals import scalar_literal
 from payloads.model import EnumType, ListType, MapType, Primitive, Record, Type, named_types, type_to_json
 
 TYPES = {
@@ -165,14 +165,7 @@ def _default_text(t: Type, value: Any, cs: CapnpSchema) -> str | None:
     if not isinstance(t, Primitive):
         return None
     k = t.kind
-    if k == "bool" and isinstance(value, bool):
-        return "true" if value else "false"
-    if k in ("int32", "int64", "timestamp") and isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    if k in ("float32", "float64") and isinstance(value, (int, float)) and not isinstance(value, bool):
-        v = float(value)
-        return repr(v) if math.isfinite(v) else None
-    return None
+    return scalar_literal(k, value)
 
 
 def _type_name_part(t: Type) -> str:

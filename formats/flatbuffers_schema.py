@@ -37,12 +37,12 @@ rule); the default is the model field's default, else 0 / false / the UNSPECIFIE
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from formats.api import UnsupportedSchema
+from formats.idl_literals import scalar_literal
 from payloads.model import STRING, EnumType, Field, ListType, MapType, Primitive, Record, Type, named_types
 
 SCALARS = {
@@ -113,14 +113,7 @@ def _default_text(t: Type, value: Any) -> str | None:
     if isinstance(t, EnumType):
         return value if value in t.symbols else None
     k = t.kind  # type: ignore[union-attr]
-    if k == "bool" and isinstance(value, bool):
-        return "true" if value else "false"
-    if k in ("int32", "int64", "timestamp") and isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    if k in ("float32", "float64") and isinstance(value, (int, float)) and not isinstance(value, bool):
-        v = float(value)
-        return repr(v) if math.isfinite(v) else None
-    return None
+    return scalar_literal(k, value)
 
 
 def describe(schema: Record) -> FbsSchema:

@@ -40,13 +40,13 @@ import hashlib
 import io
 import json
 import keyword
-import math
 import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from formats.api import UnsupportedSchema
+from formats.idl_literals import scalar_literal
 from payloads.model import EnumType, ListType, MapType, Primitive, Record, Type, named_types, type_to_json
 
 TYPES = {
@@ -139,13 +139,9 @@ def _default_text(t: Type, value: Any, ts: ThriftSchema) -> str | None:
     if not isinstance(t, Primitive):
         return None
     k = t.kind
-    if k == "bool" and isinstance(value, bool):
-        return "true" if value else "false"
-    if k in ("int32", "int64", "timestamp") and isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    if k in ("float32", "float64") and isinstance(value, (int, float)) and not isinstance(value, bool):
-        v = float(value)
-        return repr(v) if math.isfinite(v) else None
+    literal = scalar_literal(k, value)
+    if literal is not None:
+        return literal
     if k == "string" and isinstance(value, str) and value.isprintable() and '"' not in value and "\\" not in value:
         return json.dumps(value, ensure_ascii=False)
     return None
