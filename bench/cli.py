@@ -325,10 +325,11 @@ def cmd_check_plugin(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    import reports.charts  # noqa: F401 - its libraries (matplotlib, numpy) import before the limits apply
+    from reports.charts import prepare
     from reports.render import write_report
     from reports.results import guarded, load
 
+    prepare()  # matplotlib, numpy and OpenBLAS set up before the limits apply
     with limited(args, f"reading and rendering {args.results}"):
         doc = load(args.results)
         out = args.out or args.results.parent

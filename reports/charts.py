@@ -62,6 +62,26 @@ RC = {
 LOG_SPAN = 30.0  # use a log axis when values span more than this factor
 
 
+def prepare() -> None:
+    """Do the one-time set-up that must not run under a memory limit: OpenBLAS allocates its
+    buffers at the first matrix product (matplotlib's first transform) and, when that fails,
+    aborts the process instead of raising MemoryError; matplotlib maps its Agg and SVG backends and
+    the font cache on first use. ``msgbench report`` calls this before ``bench.limits.limited``,
+    so a tight ``--memory-limit`` ends in a one-line error whatever it interrupts."""
+    import numpy
+
+    square = numpy.eye(3) * 2.0
+    numpy.linalg.inv(square)
+    numpy.dot(square, numpy.ones((3, 500)))
+    numpy.dot(numpy.ones((500, 3)), square)
+    fig = _new(1.0, 1.0)
+    ax = fig.add_subplot()
+    ax.bar([0, 1], [1.0, 10.0])
+    ax.set_yscale("log")
+    ax.text(0, 1, "µs")
+    fig.savefig(io.BytesIO(), format="svg")
+
+
 def label(text: object, limit: int = 30) -> str:
     """User text for matplotlib: shortened to ``limit`` characters (the tables carry the full name), and
     no mathtext interpretation (``$`` would start a formula)."""

@@ -352,11 +352,13 @@ def guarded(where: str, fn: Any, *args: Any, debug: bool = False) -> Any:
     naming the file (the traceback with ``--debug``), never a traceback from inside a renderer."""
     try:
         return fn(*args)
-    except MsgbenchError:
+    except (MsgbenchError, MemoryError):  # a memory limit is the caller's to name, not a bad file
         raise
     except Exception as e:
         if debug:
             raise
         msg = " ".join(f"{type(e).__name__}: {e}".split())[:200]
-        raise ResultsError(f"{where}: cannot read this results file ({msg}); it was probably edited by hand — "
-                           "re-run `msgbench run`, or use --debug for the traceback") from None
+        err = ResultsError(f"{where}: cannot read this results file ({msg}); it was probably edited by hand — "
+                           "re-run `msgbench run`, or use --debug for the traceback")
+        err.original = e  # a caller's limit may know better (bench.limits: out of memory under --memory-limit)
+        raise err from None

@@ -98,9 +98,6 @@ def test_report_and_compare_run_under_time_and_memory_limits(tmp_path) -> None:
         return subprocess.run([sys.executable, "-m", "bench.cli", *args], capture_output=True, text=True,
                               timeout=120, cwd=root)
 
-    # (the memory limit is RLIMIT_AS above the start: a tiny one would make OpenBLAS abort in matplotlib's
-    # first array operation, so only the time limit is tried here; the memory limit's MemoryError path is
-    # the same one-line error, tested on decode in test_hostile_input.py)
     for args, needle in ((("report", str(res), "--out", str(tmp_path / "r"), "--time-limit", "0.05"),
                           "took longer than 0.05 s"),
                          (("compare", str(res), str(res), "--out", str(tmp_path / "c"), "--time-limit", "0.001"),
@@ -108,5 +105,17 @@ def test_report_and_compare_run_under_time_and_memory_limits(tmp_path) -> None:
         proc = cli(*args)
         lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
         assert proc.returncode == 2 and len(lines) == 1 and needle in lines[0], proc.stderr[-1500:]
+    # a results file padded to 160 MB (valid JSON: trailing whitespace) needs more than a 64 MiB limit
+    big = tmp_path / "big.json"
+    big.write_text(RECORDED.read_text() + " " * 160_000_000)
+    for args in (("report", str(big), "--out", str(tmp_path / "rb")),
+                 ("compare", str(big), str(res), "--out", str(tmp_path / "cb"))):
+        proc = cli(*args, "--memory-limit", str(64 << 20))
+        lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+        assert proc.returncode == 2 and len(lines) == 1 and "needed more than 64 MiB of memory" in lines[0], \
+            proc.stderr[-1500:]
+    # below 64 MiB the C libraries crash instead of raising MemoryError: refused up front
+    low = cli("report", str(res), "--memory-limit", "1000")
+    assert low.returncode == 2 and "give at least" in low.stderr, low.stderr[-800:]
     ok = cli("report", str(res), "--out", str(tmp_path / "r2"))
     assert ok.returncode == 0, ok.stderr[-1500:]
