@@ -47,7 +47,7 @@ import json
 import os
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from payloads.errors import MsgbenchError
 
@@ -153,7 +153,7 @@ def check(doc: Any, where: str = "results") -> dict:
     if problem:
         raise ResultsError(f"{where}: {problem}; the file was edited or damaged — re-run `msgbench run` "
                            "or fix that entry")
-    return doc
+    return normalise(doc)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -244,6 +244,11 @@ def _row(r: Any, path: str) -> None:
     if "fidelity_total" in r:
         _need(r["fidelity_total"] is None or _is_num(r["fidelity_total"]), f"{path}.fidelity_total", "a number",
               r["fidelity_total"])
+    ap = r.get("access_paths")
+    if ap is not None:
+        _need(isinstance(ap, list) and len(ap) <= 1000 and all(isinstance(x, str) for x in ap),
+              f"{path}.access_paths", "a list of strings", ap)
+    _opt_str(r, "access_error", path)
     if r.get("fidelity_paths") is not None:
         _need(isinstance(r["fidelity_paths"], dict) and all(_is_num(n) for n in r["fidelity_paths"].values()),
               f"{path}.fidelity_paths", "{path: count}", r["fidelity_paths"])
@@ -257,6 +262,9 @@ def _named(items: Any, path: str) -> None:
         for k, v in c.items():
             if isinstance(v, str):
                 _need(len(v) <= MAX_TEXT, f"{path}[{i}].{k}", f"at most {MAX_TEXT:,} characters", f"{len(v):,}")
+        for k in ("json_bytes",):
+            if c.get(k) is not None:
+                _need(_is_num(c[k]) and c[k] >= 0, f"{path}[{i}].{k}", "a byte count", c[k])
         if "notes" in c:
             _need(isinstance(c["notes"], list) and all(isinstance(n, str) for n in c["notes"]), f"{path}[{i}].notes",
                   "a list of strings", c["notes"])
@@ -362,3 +370,194 @@ def guarded(where: str, fn: Any, *args: Any, debug: bool = False) -> Any:
                            "re-run `msgbench run`, or use --debug for the traceback")
         err.original = e  # a caller's limit may know better (bench.limits: out of memory under --memory-limit)
         raise err from None
+
+
+# ------------------------------------------------------------------------------------------------
+# The typed view readers index. ``check``/``load`` return the document in this shape: every key
+# below is present with its type (optional ones as None, empty lists or dicts), so renderers write
+# ``row["size"]["raw"]`` and ``codec["backend"]``, never ``(r.get("size") or {}).get("raw")``. Older
+# files (fields added since) and hand-trimmed ones get the same defaults. Sections keep their own
+# shapes; each section's renderer checks its own.
+
+
+class ProcessFigure(TypedDict):
+    median_ns: float
+    rounds: int | None
+
+
+class Stats(TypedDict):
+    median_ns: float
+    iqr_ns: float | None
+    q1_ns: float | None
+    q3_ns: float | None
+    min_ns: float | None
+    mean_ns: float | None
+    rounds: int | None
+    inner_loops: int | None
+    ci95_ns: list[float] | None
+    samples_ns: list[float]
+    processes: list[ProcessFigure]
+
+
+class Size(TypedDict):
+    raw: int | None
+    gzip: int | None
+    zstd: int | None
+
+
+class Row(TypedDict):
+    codec: str
+    format: str
+    payload: str
+    status: str  # "ok" | "failed" | "unsupported"
+    verdict: str  # "exact" | "lossy" | "failed" | "unsupported"
+    error: str | None
+    fidelity: list[dict[str, Any]]  # {"path", "expected", "actual"}
+    fidelity_total: int
+    fidelity_paths: dict[str, int]
+    size: Size
+    encode: Stats | None
+    decode: Stats | None
+    encode_typed: Stats | None
+    decode_typed: Stats | None
+    to_native: Stats | None
+    from_native: Stats | None
+    parse_lazy: Stats | None
+    access: Stats | None
+    access_paths: list[str]
+    access_error: str
+
+
+class CodecInfo(TypedDict):
+    name: str
+    format: str
+    library: str
+    library_version: str
+    backend: str
+    slow_backend: bool
+    source: str
+    binary: bool
+    needs_schema: bool
+    status: str  # "ok" | "unavailable" | "failed"
+    error: str | None
+    notes: list[str]
+
+
+class PayloadInfo(TypedDict):
+    name: str
+    description: str
+    source: str
+    json_bytes: int | None
+    notes: list[str]
+
+
+class RunInfo(TypedDict):
+    started: str | None
+    finished: str | None
+    partial: bool
+    mode: str
+    argv: list[str]
+    duration_s: float | None
+    sizes: dict[str, Any]
+
+
+class Results(TypedDict):
+    schema_version: int
+    tool: dict[str, Any]
+    run: RunInfo
+    environment: dict[str, Any]
+    codecs: list[CodecInfo]
+    payloads: list[PayloadInfo]
+    rows: list[Row]
+    sections: dict[str, Any]
+
+
+def _text(v: Any, default: str = "") -> str:
+    return v if isinstance(v, str) else default
+
+
+def _num_or_none(v: Any) -> Any:
+    return v if _is_num(v) else None
+
+
+def _stats_view(v: Any) -> Stats | None:
+    if not isinstance(v, dict) or not _is_num(v.get("median_ns")):
+        return None
+    out: dict[str, Any] = dict(v)
+    for k in ("iqr_ns", "q1_ns", "q3_ns", "min_ns", "mean_ns", "rounds", "inner_loops"):
+        out[k] = _num_or_none(v.get(k))
+    ci = v.get("ci95_ns")
+    out["ci95_ns"] = list(ci) if isinstance(ci, list) and len(ci) == 2 and all(_is_num(x) for x in ci) else None
+    out["samples_ns"] = [x for x in v.get("samples_ns") or [] if _is_num(x)]
+    out["processes"] = [{"median_ns": p["median_ns"], "rounds": _num_or_none(p.get("rounds"))}
+                        for p in v.get("processes") or [] if isinstance(p, dict) and _is_num(p.get("median_ns"))]
+    return out  # type: ignore[return-value]
+
+
+def _row_view(r: dict, formats: dict[str, str]) -> Row:
+    out: dict[str, Any] = dict(r)
+    size = r.get("size") if isinstance(r.get("size"), dict) else {}
+    out["size"] = {**size, **{k: _num_or_none(size.get(k)) for k in ("raw", "gzip", "zstd")}}
+    out["format"] = _text(r.get("format")) or formats.get(r["codec"], "")
+    out["status"] = _text(r.get("status")) or "failed"
+    out["verdict"] = _text(r.get("verdict")) or out["status"]
+    out["error"] = r.get("error") if isinstance(r.get("error"), str) else None
+    out["fidelity"] = [f for f in r.get("fidelity") or [] if isinstance(f, dict)]
+    out["fidelity_total"] = int(r["fidelity_total"]) if _is_num(r.get("fidelity_total")) else len(out["fidelity"])
+    out["fidelity_paths"] = {str(k): int(n) for k, n in (r.get("fidelity_paths") or {}).items()}
+    for k in TIME_KEYS:
+        out[k] = _stats_view(r.get(k))
+    out["access_paths"] = list(r.get("access_paths") or [])
+    out["access_error"] = _text(r.get("access_error"))
+    return out  # type: ignore[return-value]
+
+
+def _codec_view(c: dict) -> CodecInfo:
+    out: dict[str, Any] = dict(c)
+    for k in ("format", "library", "library_version", "backend", "source"):
+        out[k] = "" if c.get(k) is None else str(c[k])
+    for k in ("slow_backend", "binary", "needs_schema"):
+        out[k] = bool(c.get(k))
+    out["status"] = _text(c.get("status")) or "ok"
+    out["error"] = c.get("error") if isinstance(c.get("error"), str) else None
+    out["notes"] = list(c.get("notes") or [])
+    return out  # type: ignore[return-value]
+
+
+def _payload_view(p: dict) -> PayloadInfo:
+    out: dict[str, Any] = dict(p)
+    out["description"] = _text(p.get("description"))
+    out["source"] = _text(p.get("source"))
+    out["json_bytes"] = _num_or_none(p.get("json_bytes"))
+    out["notes"] = list(p.get("notes") or [])
+    return out  # type: ignore[return-value]
+
+
+def _run_view(run: dict) -> RunInfo:
+    out: dict[str, Any] = dict(run)
+    out["started"] = run.get("started") if isinstance(run.get("started"), str) else None
+    out["finished"] = run.get("finished") if isinstance(run.get("finished"), str) else None
+    out["partial"] = bool(run.get("partial"))
+    out["mode"] = _text(run.get("mode"))
+    out["argv"] = [str(a) for a in run.get("argv") or [] if isinstance(a, (str, int, float))] \
+        if isinstance(run.get("argv"), list) else []
+    out["duration_s"] = _num_or_none(run.get("duration_s"))
+    out["sizes"] = run.get("sizes") if isinstance(run.get("sizes"), dict) else {}
+    return out  # type: ignore[return-value]
+
+
+def normalise(doc: dict) -> Results:
+    """The validated document in the typed shape readers index (a new top-level dict and new
+    rows/codecs/payloads; sections and sample lists are shared, not copied). Idempotent."""
+    codecs = [_codec_view(c) for c in doc["codecs"]]
+    formats = {c["name"]: c["format"] for c in codecs}
+    return {  # type: ignore[typeddict-item]
+        **doc,
+        "tool": doc.get("tool") if isinstance(doc.get("tool"), dict) else {},
+        "run": _run_view(doc.get("run") if isinstance(doc.get("run"), dict) else {}),
+        "environment": doc.get("environment") if isinstance(doc.get("environment"), dict) else {},
+        "codecs": codecs,
+        "payloads": [_payload_view(p) for p in doc["payloads"]],
+        "rows": [_row_view(r, formats) for r in doc["rows"]],
+        "sections": doc.get("sections") if isinstance(doc.get("sections"), dict) else {},
+    }
