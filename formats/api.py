@@ -106,6 +106,19 @@ class Prepared(Protocol):
     # (see the module docstring, "Access"); ``parse_lazy(data)`` likewise for lazy parsers.
 
 
+class NativeIsModel:
+    """Mixin for a prepared codec whose library reads and writes model values directly (the
+    conversion is the identity; its work is inside the timed encode/decode)."""
+
+    @staticmethod
+    def to_native(value: Any) -> Any:
+        return value
+
+    @staticmethod
+    def from_native(native: Any) -> Any:
+        return native
+
+
 @dataclass(frozen=True)
 class SchemaText:
     """A generated schema a user can inspect or reuse (``.proto``, ``.avsc``, ``.thrift``, ``.xsd``)."""

@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from formats import capnp_schema as cs_mod
-from formats.api import ALL_TYPE_KINDS, Capabilities, Codec, SchemaText, UnsupportedSchema
+from formats.api import ALL_TYPE_KINDS, Capabilities, Codec, NativeIsModel, SchemaText, UnsupportedSchema
 from formats.native_convert import SymbolsByNumber
 from payloads.model import EnumType, ListType, MapType, Primitive, Record, Type
 
@@ -254,7 +254,7 @@ class _Conv:
         return get
 
 
-class CapnpPrepared:
+class CapnpPrepared(NativeIsModel):
     """The ``Prepared`` of both Cap'n Proto codecs (see the module docstring)."""
 
     def __init__(self, writer: cs_mod.CapnpSchema, reader: cs_mod.CapnpSchema, packed: bool):
@@ -286,14 +286,6 @@ class CapnpPrepared:
                 with open_bytes(data) as r:
                     return read(r)
         self.encode, self.decode = encode, decode
-
-    @staticmethod
-    def to_native(value: Any) -> Any:
-        return value
-
-    @staticmethod
-    def from_native(native: Any) -> Any:
-        return native
 
     def make_access(self, paths: Sequence[tuple[str, ...]]) -> Callable[[bytes], list]:
         """A function that opens the bytes and returns the model values at ``paths``."""

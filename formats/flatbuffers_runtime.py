@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from formats import flatbuffers_schema as fbs
-from formats.api import ALL_TYPE_KINDS, Capabilities, Codec, SchemaText, UnsupportedSchema
+from formats.api import ALL_TYPE_KINDS, Capabilities, Codec, NativeIsModel, SchemaText, UnsupportedSchema
 from formats.native_convert import SymbolsByNumber
 from payloads.model import EnumType, ListType, MapType, Primitive, Record, Type
 
@@ -330,7 +330,7 @@ def _width(t: Type) -> int:
     return SIZE[_fmt(t)] if fbs.is_scalar(t) else 4
 
 
-class FlatbuffersPrepared:
+class FlatbuffersPrepared(NativeIsModel):
     """The ``Prepared`` of ``flatbuffers/python`` (see the module docstring)."""
 
     def __init__(self, writer: fbs.FbsSchema, reader: fbs.FbsSchema):
@@ -354,14 +354,6 @@ class FlatbuffersPrepared:
             return root_r(data, _U32(data, 0)[0])
 
         self.encode, self.decode = encode, decode
-
-    @staticmethod
-    def to_native(value: Any) -> Any:
-        return value
-
-    @staticmethod
-    def from_native(native: Any) -> Any:
-        return native
 
     def make_access(self, paths: Sequence[tuple[str, ...]]) -> Callable[[bytes], list]:
         getters = [self._rl.getter(self.reader.record, tuple(p), tuple(p)) for p in paths]

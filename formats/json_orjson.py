@@ -56,7 +56,8 @@ from formats.native_convert import (
     enum_from,
     fail,
     int_from_float,
-    nest,
+    list_from,
+    map_from,
     record_from,
     to_float32,
 )
@@ -183,37 +184,9 @@ def _from(t: Type, tolerant: bool) -> Conv:
     if isinstance(t, EnumType):
         return enum_from(t, tolerant)
     if isinstance(t, ListType):
-        inner = _from(t.items, tolerant)
-
-        def lst(v: Any) -> list:
-            if type(v) is not list:
-                raise fail("a list", v)
-            try:
-                return [inner(x) for x in v]
-            except SchemaMismatch:
-                for i, x in enumerate(v):  # the error path only: find the failing index
-                    try:
-                        inner(x)
-                    except SchemaMismatch as e:
-                        raise nest(f"[{i}]", e) from None
-                raise
-
-        return lst
+        return list_from(_from(t.items, tolerant))
     if isinstance(t, MapType):
-        inner = _from(t.values, tolerant)
-
-        def mp(v: Any) -> dict:
-            if type(v) is not dict:
-                raise fail("a map", v)
-            out = {}
-            for k, x in v.items():
-                try:
-                    out[k] = inner(x)
-                except SchemaMismatch as e:
-                    raise nest(f"[{k!r}]", e) from None
-            return out
-
-        return mp
+        return map_from(_from(t.values, tolerant))
     if isinstance(t, Record):
         return _record(t, tolerant)
     raise UnsupportedSchema(f"json/orjson: unknown schema type {t!r}")

@@ -429,46 +429,55 @@ def _from(t: Type, strict: bool, bytes_from: Conv | None, json_numbers: bool = F
     if isinstance(t, EnumType):
         return enum_from(t, tolerant=not strict)
     if isinstance(t, ListType):
-        inner = _from(t.items, strict, bytes_from, json_numbers)
-
-        def lst(v: Any) -> list:
-            if type(v) is not list:
-                if isinstance(v, tuple):
-                    v = list(v)
-                else:
-                    raise fail("a list", v)
-            try:
-                return [inner(x) for x in v]
-            except SchemaMismatch:
-                for i, x in enumerate(v):  # the error path only: name the failing index
-                    try:
-                        inner(x)
-                    except SchemaMismatch as e:
-                        raise nest(f"[{i}]", e) from None
-                raise
-
-        return lst
+        return list_from(_from(t.items, strict, bytes_from, json_numbers), accept_tuples=True)
     if isinstance(t, MapType):
-        inner = _from(t.values, strict, bytes_from, json_numbers)
-
-        def mp(v: Any) -> dict:
-            if type(v) is not dict:
-                raise fail("a map", v)
-            out = {}
-            for k, x in v.items():
-                if type(k) is not str:
-                    raise fail("a string map key", k)
-                try:
-                    out[k] = inner(x)
-                except SchemaMismatch as e:
-                    raise nest(f"[{k!r}]", e) from None
-            return out
-
-        return mp
+        return map_from(_from(t.values, strict, bytes_from, json_numbers))
     if isinstance(t, Record):
         return record_from(t, lambda ft: _from(ft, strict, bytes_from, json_numbers), strict, strict_aliases=True,
                            noun="a map")
     raise TypeError(f"unknown schema type {t!r}")
+
+
+def list_from(inner: Conv, accept_tuples: bool = False) -> Conv:
+    """The converter of a list whose items ``inner`` converts; an error names the failing index.
+    ``accept_tuples``: a tuple is a list too (libraries that hand back tuples)."""
+
+    def lst(v: Any) -> list:
+        if type(v) is not list:
+            if accept_tuples and isinstance(v, tuple):
+                v = list(v)
+            else:
+                raise fail("a list", v)
+        try:
+            return [inner(x) for x in v]
+        except SchemaMismatch:
+            for i, x in enumerate(v):  # the error path only: name the failing index
+                try:
+                    inner(x)
+                except SchemaMismatch as e:
+                    raise nest(f"[{i}]", e) from None
+            raise
+
+    return lst
+
+
+def map_from(inner: Conv) -> Conv:
+    """The converter of a string-keyed map whose values ``inner`` converts; errors name the key."""
+
+    def mp(v: Any) -> dict:
+        if type(v) is not dict:
+            raise fail("a map", v)
+        out = {}
+        for k, x in v.items():
+            if type(k) is not str:
+                raise fail("a string map key", k)
+            try:
+                out[k] = inner(x)
+            except SchemaMismatch as e:
+                raise nest(f"[{k!r}]", e) from None
+        return out
+
+    return mp
 
 
 def record_from(t: Record, field_from: Callable[[Type], Conv], strict: bool, strict_aliases: bool, noun: str) -> Conv:
