@@ -207,7 +207,7 @@ def _stats(v: Any, path: str) -> None:
     for k in _STATS_NUM[1:]:
         if k in v:
             _need(v[k] is None or _is_num(v[k]), f"{path}.{k}", "a number", v[k])
-    if "ci95_ns" in v:
+    if v.get("ci95_ns") is not None:
         ci = v["ci95_ns"]
         _need(isinstance(ci, list) and len(ci) == 2 and all(_is_num(x) for x in ci), f"{path}.ci95_ns",
               "[low, high] numbers", ci)
@@ -436,7 +436,7 @@ class CodecInfo(TypedDict):
     backend: str
     slow_backend: bool
     source: str
-    binary: bool
+    binary: bool | None  # None: the file does not say (neither counted as text nor as binary)
     needs_schema: bool
     status: str  # "ok" | "unavailable" | "failed"
     error: str | None
@@ -516,8 +516,9 @@ def _codec_view(c: dict) -> CodecInfo:
     out: dict[str, Any] = dict(c)
     for k in ("format", "library", "library_version", "backend", "source"):
         out[k] = "" if c.get(k) is None else str(c[k])
-    for k in ("slow_backend", "binary", "needs_schema"):
+    for k in ("slow_backend", "needs_schema"):
         out[k] = bool(c.get(k))
+    out["binary"] = c["binary"] if isinstance(c.get("binary"), bool) else None  # unknown stays unknown
     out["status"] = _text(c.get("status")) or "ok"
     out["error"] = c.get("error") if isinstance(c.get("error"), str) else None
     out["notes"] = list(c.get("notes") or [])
