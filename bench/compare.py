@@ -21,7 +21,8 @@ Rows present in only one run are listed; results from different machines (``mach
 Python versions, run modes or library versions are labelled (per codec when its library version
 or backend changed), because then a difference may be the environment's, not the code's.
 
-``compare(doc_a, doc_b)`` is pure (no I/O); ``write_outputs`` writes ``OUT/compare.json`` and a
+``compare(doc_a, doc_b)`` is pure (no I/O) and reads the typed view of ``reports.results`` (it
+normalises both documents first); ``write_outputs`` writes ``OUT/compare.json`` and a
 small self-contained ``OUT/compare.html`` (all text escaped, no external references).
 """
 
@@ -32,6 +33,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from reports.results import Results, Row, Stats, normalise
 from reports.stats import ci_overlap, mann_whitney_p, welch_log_p
 
 THRESHOLD_PCT = 3.0
@@ -40,58 +42,47 @@ TIME_FIGURES = ("encode", "decode")
 FIGURES = (*TIME_FIGURES, "size_raw")
 
 
-def _meta(doc: dict) -> dict:
-    env = doc.get("environment") or {}
-    run = doc.get("run") or {}
+def _meta(doc: Results) -> dict:
+    env = doc["environment"]  # free-form (bench.environment.capture): its keys may be missing
+    run = doc["run"]
     return {
         "machine_id": env.get("machine_id"),
         "hostname": env.get("hostname"),
         "cpu_model": env.get("cpu_model"),
         "python": (env.get("python") or {}).get("version"),
         "git": (env.get("git") or {}).get("revision"),
-        "started": run.get("started"),
-        "mode": run.get("mode"),
+        "started": run["started"],
+        "mode": run["mode"] or None,
         "warnings": [str(w) for w in env.get("warnings") or []],
     }
 
 
-def _codec_versions(doc: dict) -> dict[str, dict]:
-    return {c.get("name"): {"library": c.get("library"), "library_version": c.get("library_version"),
-                            "backend": c.get("backend")}
-            for c in doc.get("codecs") or [] if isinstance(c, dict)}
+def _codec_versions(doc: Results) -> dict[str, dict]:
+    return {c["name"]: {"library": c["library"], "library_version": c["library_version"], "backend": c["backend"]}
+            for c in doc["codecs"]}
 
 
-def _processes_per_figure(doc: dict) -> int | None:
+def _processes_per_figure(doc: Results) -> int | None:
     """How many worker processes measured the run's figures (1 for older results); None if unknown."""
-    for r in doc.get("rows") or []:
-        fig = r.get("encode") if isinstance(r, dict) else None
-        if isinstance(fig, dict) and fig.get("median_ns") is not None:
-            return max(1, len(_process_medians(fig)))
+    for r in doc["rows"]:
+        if r["encode"] is not None:
+            return max(1, len(_process_medians(r["encode"])))
     return None
 
 
-def _process_medians(fig: dict) -> list[float]:
-    procs = fig.get("processes")
-    if not isinstance(procs, list):
-        return []
-    out = []
-    for p in procs:
-        m = p.get("median_ns") if isinstance(p, dict) else None
-        if isinstance(m, (int, float)) and not isinstance(m, bool) and m > 0:
-            out.append(float(m))
-    return out
+def _process_medians(fig: Stats) -> list[float]:
+    return [float(p["median_ns"]) for p in fig["processes"] if p["median_ns"] > 0]
 
 
-def _time_figure(sa: dict | None, sb: dict | None, threshold: float, alpha: float) -> dict:
-    if not isinstance(sa, dict) or not isinstance(sb, dict) or not sa.get("median_ns") or sb.get("median_ns") is None:
-        missing = [x for x, s in (("A", sa), ("B", sb)) if not isinstance(s, dict) or s.get("median_ns") is None]
-        return {"a": (sa or {}).get("median_ns") if isinstance(sa, dict) else None,
-                "b": (sb or {}).get("median_ns") if isinstance(sb, dict) else None,
+def _time_figure(sa: Stats | None, sb: Stats | None, threshold: float, alpha: float) -> dict:
+    if sa is None or sb is None or not sa["median_ns"]:
+        missing = [x for x, s in (("A", sa), ("B", sb)) if s is None]
+        return {"a": None if sa is None else sa["median_ns"], "b": None if sb is None else sb["median_ns"],
                 "change_pct": None, "p_value": None, "method": None, "significant": False,
                 "verdict": f"not measured in {' and '.join(missing)}"}
     ma, mb = float(sa["median_ns"]), float(sb["median_ns"])
     change = (mb - ma) / ma * 100
-    xa, xb = sa.get("samples_ns") or [], sb.get("samples_ns") or []
+    xa, xb = sa["samples_ns"], sb["samples_ns"]
     pa, pb = _process_medians(sa), _process_medians(sb)
     welch = welch_log_p(pa, pb)
     if welch is not None:
@@ -102,7 +93,7 @@ def _time_figure(sa: dict | None, sb: dict | None, threshold: float, alpha: floa
         differs, method = p < alpha, "mann-whitney (one process: between-process noise unknown)"
     else:
         p = None
-        differs = "ci95_ns" in sa and "ci95_ns" in sb and not ci_overlap(sa, sb)
+        differs = sa["ci95_ns"] is not None and sb["ci95_ns"] is not None and not ci_overlap(sa, sb)
         method = "ci95"
     significant = bool(differs and abs(change) > threshold)
     verdict = ("slower" if change > 0 else "faster") if significant else "same within noise"
@@ -110,9 +101,8 @@ def _time_figure(sa: dict | None, sb: dict | None, threshold: float, alpha: floa
             "processes": [len(pa), len(pb)], "significant": significant, "verdict": verdict}
 
 
-def _size_figure(ra: dict, rb: dict) -> dict:
-    a = (ra.get("size") or {}).get("raw") if isinstance(ra.get("size"), dict) else None
-    b = (rb.get("size") or {}).get("raw") if isinstance(rb.get("size"), dict) else None
+def _size_figure(ra: Row, rb: Row) -> dict:
+    a, b = ra["size"]["raw"], rb["size"]["raw"]
     if a is None or b is None:
         return {"a": a, "b": b, "change_pct": None, "p_value": None, "method": None, "significant": False,
                 "verdict": "not measured"}
@@ -124,6 +114,7 @@ def _size_figure(ra: dict, rb: dict) -> dict:
 
 def compare(doc_a: dict, doc_b: dict, threshold_pct: float = THRESHOLD_PCT, alpha: float = ALPHA) -> dict:
     """Compare two results documents (see the module docstring). Pure."""
+    doc_a, doc_b = normalise(doc_a), normalise(doc_b)
     ma, mb = _meta(doc_a), _meta(doc_b)
     labels = []
     if ma["machine_id"] != mb["machine_id"]:
@@ -141,8 +132,8 @@ def compare(doc_a: dict, doc_b: dict, threshold_pct: float = THRESHOLD_PCT, alph
         if n == 1:
             labels.append(f"run {side} measured each figure in one worker process: the noise between processes "
                           "is unknown, so small differences may be called changes (rerun with --processes 3 or more)")
-    la = (doc_a.get("environment") or {}).get("libraries") or {}
-    lb = (doc_b.get("environment") or {}).get("libraries") or {}
+    la = doc_a["environment"].get("libraries") or {}
+    lb = doc_b["environment"].get("libraries") or {}
     library_changes = [{"library": k, "a": la.get(k), "b": lb.get(k)} for k in sorted(set(la) | set(lb))
                        if la.get(k) != lb.get(k)]
     if library_changes:
@@ -151,25 +142,25 @@ def compare(doc_a: dict, doc_b: dict, threshold_pct: float = THRESHOLD_PCT, alph
     ca, cb = _codec_versions(doc_a), _codec_versions(doc_b)
     codec_changes = {}
     for name in set(ca) & set(cb):
-        diffs = [f"{k} {ca[name][k]} → {cb[name][k]}" for k in ("library_version", "backend")
+        diffs = [f"{k} {ca[name][k] or '—'} → {cb[name][k] or '—'}" for k in ("library_version", "backend")
                  if ca[name][k] != cb[name][k]]
         if diffs:
             codec_changes[name] = "; ".join(diffs)
 
-    ra = {(r.get("codec"), r.get("payload")): r for r in doc_a.get("rows") or [] if isinstance(r, dict)}
-    rb = {(r.get("codec"), r.get("payload")): r for r in doc_b.get("rows") or [] if isinstance(r, dict)}
+    ra = {(r["codec"], r["payload"]): r for r in doc_a["rows"]}
+    rb = {(r["codec"], r["payload"]): r for r in doc_b["rows"]}
     rows = []
     for key in [k for k in ra if k in rb]:
         a, b = ra[key], rb[key]
         status = None
-        if a.get("status") != b.get("status"):
-            status = f"status {a.get('status')} → {b.get('status')}"
+        if a["status"] != b["status"]:
+            status = f"status {a['status']} → {b['status']}"
         for fig in FIGURES:
-            res = _size_figure(a, b) if fig == "size_raw" else _time_figure(a.get(fig), b.get(fig), threshold_pct, alpha)
+            res = _size_figure(a, b) if fig == "size_raw" else _time_figure(a[fig], b[fig], threshold_pct, alpha)
             rows.append({"codec": key[0], "payload": key[1], "figure": fig, **res, "status_change": status,
                          "codec_change": codec_changes.get(key[0])})
-    only_a = [{"codec": k[0], "payload": k[1], "status": ra[k].get("status")} for k in ra if k not in rb]
-    only_b = [{"codec": k[0], "payload": k[1], "status": rb[k].get("status")} for k in rb if k not in ra]
+    only_a = [{"codec": k[0], "payload": k[1], "status": ra[k]["status"]} for k in ra if k not in rb]
+    only_b = [{"codec": k[0], "payload": k[1], "status": rb[k]["status"]} for k in rb if k not in ra]
     timed = [r for r in rows if r["figure"] in TIME_FIGURES and r["change_pct"] is not None]
     return {
         "a": ma,

@@ -3,15 +3,22 @@
 Everything here takes plain data (rows of a results document) and returns plain data; no I/O, no
 HTML. The HTML and markdown renderers both build on these, so the page and the PR summary always
 tell the same story.
+
+Row and document helpers (``total_ns``, ``ok_rows``, ``codec_info``, ...) take the typed view of
+``reports.results`` (``Results``, ``Row``: every key present) and index it; the entry points that
+take a whole document from outside (``recommendations``, ``pareto_by_payload``, ``calculator_data``)
+normalise it once first.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from reports.numbers import fmt_int, fmt_ns, median  # noqa: F401 - re-exported for the views
+from reports.results import CodecInfo, Results, Row, Stats, normalise
 
 DEFAULT_RATE = 10_000  # messages per second
 DEFAULT_LINK_BPS = 1e9  # 1 Gbit/s
@@ -110,66 +117,77 @@ def unique_slugs(names: Iterable[str]) -> dict[str, str]:
 # access to rows
 
 
-def total_ns(row: dict) -> float | None:
+def stat_ns(stats: Stats | None) -> float | None:
+    """The median of a typed figure, or None when it was not measured."""
+    return None if stats is None else float(stats["median_ns"])
+
+
+def total_ns(row: Row) -> float | None:
     """encode + decode median of one row, or None when either is missing."""
-    e, d = median(row.get("encode")), median(row.get("decode"))
+    e, d = stat_ns(row["encode"]), stat_ns(row["decode"])
     return None if e is None or d is None else e + d
 
 
-def typed_ns(row: dict, op: str) -> float | None:
+# op -> (typed figure, library figure, conversion figure)
+_OP_FIGURES = {"encode": ("encode_typed", "encode", "to_native"), "decode": ("decode_typed", "decode", "from_native")}
+
+
+def typed_ns(row: Row, op: str) -> float | None:
     """Median ns of ``op`` ("encode"/"decode") on the typed boundary (typed model value ⇄ bytes): the
     ``*_typed`` figure, or library + conversion medians for results that predate it, else None."""
-    t = median(row.get(f"{op}_typed"))
+    typed, lib_key, conv_key = _OP_FIGURES[op]
+    t = stat_ns(row[typed])
     if t is not None:
         return t
-    lib = median(row.get(op))
-    conv = median(row.get("to_native" if op == "encode" else "from_native"))
+    lib, conv = stat_ns(row[lib_key]), stat_ns(row[conv_key])
     return None if lib is None or conv is None else lib + conv
 
 
-def op_ns(row: dict, op: str) -> float | None:
+def op_ns(row: Row, op: str) -> float | None:
     """The figure comparisons use for ``op``: typed when recorded, else the library-only figure."""
     t = typed_ns(row, op)
-    return t if t is not None else median(row.get(op))
+    return t if t is not None else stat_ns(row[_OP_FIGURES[op][1]])
 
 
-def speed_ns(row: dict) -> float | None:
+def speed_ns(row: Row) -> float | None:
     """Encode + decode as the comparisons count it (typed when recorded, else library-only)."""
     e, d = op_ns(row, "encode"), op_ns(row, "decode")
     return None if e is None or d is None else e + d
 
 
-def raw_size(row: dict) -> int | None:
-    s = row.get("size")
-    return s.get("raw") if isinstance(s, dict) and isinstance(s.get("raw"), (int, float)) else None
+def raw_size(row: Row) -> int | None:
+    return row["size"]["raw"]
 
 
-def ok_rows(doc: dict, payload: str | None = None) -> list[dict]:
-    return [r for r in doc.get("rows", []) if r.get("status") == "ok"
-            and (payload is None or r.get("payload") == payload)]
+def zstd_size(row: Row) -> int | None:
+    return row["size"]["zstd"]
 
 
-def payload_names(doc: dict) -> list[str]:
-    names = [p.get("name") for p in doc.get("payloads", []) if isinstance(p, dict)]
-    for r in doc.get("rows", []):  # rows for a payload missing from the payload list still count
-        if r.get("payload") not in names:
-            names.append(r.get("payload"))
-    return [str(n) for n in names if n is not None]
+def ok_rows(doc: Results, payload: str | None = None) -> list[Row]:
+    return [r for r in doc["rows"] if r["status"] == "ok" and (payload is None or r["payload"] == payload)]
 
 
-def codec_names(doc: dict) -> list[str]:
-    names = [c.get("name") for c in doc.get("codecs", []) if isinstance(c, dict)]
-    for r in doc.get("rows", []):
-        if r.get("codec") not in names:
-            names.append(r.get("codec"))
-    return [str(n) for n in names if n is not None]
+def payload_names(doc: Results) -> list[str]:
+    names = [p["name"] for p in doc["payloads"]]
+    for r in doc["rows"]:  # rows for a payload missing from the payload list still count
+        if r["payload"] not in names:
+            names.append(r["payload"])
+    return names
 
 
-def codec_info(doc: dict) -> dict[str, dict]:
-    return {c["name"]: c for c in doc.get("codecs", []) if isinstance(c, dict) and "name" in c}
+def codec_names(doc: Results) -> list[str]:
+    names = [c["name"] for c in doc["codecs"]]
+    for r in doc["rows"]:  # rows for a codec missing from the codec list still count
+        if r["codec"] not in names:
+            names.append(r["codec"])
+    return names
 
 
-def has_timing(doc: dict) -> bool:
+def codec_info(doc: Results) -> dict[str, CodecInfo]:
+    return {c["name"]: c for c in doc["codecs"]}
+
+
+def has_timing(doc: Results) -> bool:
     return any(total_ns(r) is not None for r in ok_rows(doc))
 
 
@@ -195,6 +213,7 @@ def pareto_front(points: Sequence[tuple[str, float, float]]) -> list[str]:
 
 
 def pareto_by_payload(doc: dict) -> dict[str, list[str]]:
+    doc = normalise(doc)
     out = {}
     for p in payload_names(doc):
         pts = [(r["codec"], raw_size(r), total_ns(r)) for r in ok_rows(doc, p)]
@@ -221,7 +240,11 @@ def _geomean(xs: Sequence[float]) -> float:
     return math.exp(sum(math.log(x) for x in xs) / len(xs))
 
 
-def _rank_by_metric(doc: dict, metric, candidates: set[str] | None = None) -> list[tuple[str, float, dict]]:
+Metric = Callable[[Row], float | None]
+
+
+def _rank_by_metric(doc: Results, metric: Metric, candidates: set[str] | None = None
+                    ) -> list[tuple[str, float, dict]]:
     """Rank codecs by the geometric mean, over payloads, of metric / best metric for that payload.
 
     Only codecs with a value on the largest number of payloads are ranked (a codec that fails on a
@@ -230,7 +253,7 @@ def _rank_by_metric(doc: dict, metric, candidates: set[str] | None = None) -> li
     per_codec: dict[str, dict[str, float]] = {}
     best: dict[str, float] = {}
     for r in ok_rows(doc):
-        if candidates is not None and r.get("codec") not in candidates:
+        if candidates is not None and r["codec"] not in candidates:
             continue
         v = metric(r)
         if v is None or v <= 0:
@@ -258,9 +281,9 @@ def _wins(ranked: list[tuple[str, float, dict]], codec: str) -> tuple[int, int]:
     return n, len(vals)
 
 
-def _metric_rec(doc: dict, key: str, priority: str, metric, fmt, unit_word: str,
-                candidates: set[str] | None = None, extra=None) -> Recommendation:
-    exact = {r["codec"] for r in ok_rows(doc) if r.get("verdict") == "exact"}
+def _metric_rec(doc: Results, key: str, priority: str, metric: Metric, fmt: Callable[[Any], str], unit_word: str,
+                candidates: set[str] | None = None, extra: Callable[[Row], str] | None = None) -> Recommendation:
+    exact = {r["codec"] for r in ok_rows(doc) if r["verdict"] == "exact"}
     pool = exact if candidates is None else candidates & exact
     ranked = _rank_by_metric(doc, metric, pool)
     if not ranked:
@@ -282,11 +305,6 @@ def _metric_rec(doc: dict, key: str, priority: str, metric, fmt, unit_word: str,
         caveats.append(f"{lc} does better ({fmt_ratio(lossy_ranked[0][1])} of the best overall) but does not "
                        "round-trip every payload exactly (see fidelity notes)")
     return Recommendation(key, priority, codec, summary, evidence, caveats)
-
-
-def _zstd_size(r: dict) -> float | None:
-    s = r.get("size")
-    return s.get("zstd") if isinstance(s, dict) and isinstance(s.get("zstd"), (int, float)) else None
 
 
 def evolution_scores(evo: dict) -> dict[str, dict]:
@@ -340,8 +358,8 @@ EVOLUTION_CONDITIONS = {
 }
 
 
-def _evolution_rec(doc: dict) -> Recommendation | None:
-    evo = (doc.get("sections") or {}).get("evolution")
+def _evolution_rec(doc: Results) -> Recommendation | None:
+    evo = doc["sections"].get("evolution")
     if not isinstance(evo, dict) or "cells" not in evo:
         return None
     scores = {c: s for c, s in evolution_scores(evo).items() if s["cells"]}
@@ -372,9 +390,10 @@ def _evolution_rec(doc: dict) -> Recommendation | None:
 
 def recommendations(doc: dict) -> list[Recommendation]:
     """Generated advice for common priorities, each with the numbers behind it."""
+    doc = normalise(doc)
     recs = [
         _metric_rec(doc, "smallest_raw", "Smallest on the wire (uncompressed)", raw_size, fmt_bytes, "smallest"),
-        _metric_rec(doc, "smallest_zstd", "Smallest on the wire (zstd-compressed)", _zstd_size, fmt_bytes,
+        _metric_rec(doc, "smallest_zstd", "Smallest on the wire (zstd-compressed)", zstd_size, fmt_bytes,
                     "smallest after zstd"),
     ]
     if has_timing(doc):
@@ -383,7 +402,7 @@ def recommendations(doc: dict) -> list[Recommendation]:
     if evo is not None:
         recs.append(evo)
     info = codec_info(doc)
-    text = {r["codec"] for r in ok_rows(doc) if info.get(r["codec"], {}).get("binary") is False}
+    text = {r["codec"] for r in ok_rows(doc) if r["codec"] in info and not info[r["codec"]]["binary"]}
     metric, fmt, word = (total_ns, fmt_ns, "fastest text format") if has_timing(doc) else \
         (raw_size, fmt_bytes, "smallest text format")
     rec = _metric_rec(doc, "readable", "Human-readable (text format)", metric, fmt, word, text,
@@ -398,7 +417,7 @@ def recommendations(doc: dict) -> list[Recommendation]:
 # "What it costs on the wire"
 
 
-def wire_cost(row: dict, rate: float = DEFAULT_RATE, link_bps: float = DEFAULT_LINK_BPS) -> dict:
+def wire_cost(row: Row, rate: float = DEFAULT_RATE, link_bps: float = DEFAULT_LINK_BPS) -> dict:
     """CPU-seconds per second spent encoding + decoding (typed figures when recorded), and share of
     the link, at ``rate`` msg/s.
 
@@ -406,7 +425,7 @@ def wire_cost(row: dict, rate: float = DEFAULT_RATE, link_bps: float = DEFAULT_L
     """
     t = speed_ns(row)
     raw = raw_size(row)
-    z = _zstd_size(row)
+    z = zstd_size(row)
     return {
         "cpu": None if t is None else rate * t / 1e9,
         "link_pct": None if raw is None else rate * raw * 8 / link_bps * 100,
@@ -422,13 +441,14 @@ def calculator_data(doc: dict) -> dict:
     ``reports.transport_view.per_call_cpu``)."""
     from reports.transport_view import SHORT, per_call_cpu
 
+    doc = normalise(doc)
     transports, per_call = per_call_cpu(doc)
     out: dict = {"rate": DEFAULT_RATE, "link_bps": DEFAULT_LINK_BPS, "payloads": {},
                  "transports": [{"name": t, "label": SHORT.get(t, t)} for t in transports]}
     for p in payload_names(doc):
         items = []
         for r in ok_rows(doc, p):
-            items.append({"codec": r["codec"], "bytes": raw_size(r), "zstd": _zstd_size(r),
+            items.append({"codec": r["codec"], "bytes": raw_size(r), "zstd": zstd_size(r),
                           "enc_ns": op_ns(r, "encode"), "dec_ns": op_ns(r, "decode"),
                           "per_call": per_call.get(p, {}).get(r["codec"], {})})
         out["payloads"][p] = items

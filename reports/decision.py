@@ -16,6 +16,10 @@ them from results.json (tests/test_report_decision.py does, with its own few lin
 - **Safety with malformed input**: fewest hangs + crashes, then the lowest silent-garbage rate.
 - The runner-up is the best codec of *another format* (the part of the codec name before ``/``),
   so the gap is between formats; every pick is named "Format (best implementation here)".
+
+The helpers take the typed view of ``reports.results`` (``Results``, ``Row``, ``CodecInfo``) and index
+it; ``answers``, ``pareto_typed``, ``format_spread`` and ``fault_flags``, which take a whole document
+from outside, normalise it first.
 """
 
 from __future__ import annotations
@@ -23,8 +27,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from reports import analysis as A
+from reports.results import CodecInfo, Results, Row, normalise
 
 SMALL_MAX = 1_000  # compact-JSON bytes: below this a payload is "small"
 LARGE_MIN = 100_000  # at or above this, "large"
@@ -55,9 +61,12 @@ def pick_label(codec: str | None) -> str:
     return f"{format_name(codec)} ({codec})" if "/" in str(codec) else str(codec)
 
 
-def pure_python(info: dict) -> bool:
-    """Does this codec run a pure-Python implementation (say so wherever it appears)?"""
-    text = f"{info.get('backend') or ''}".lower().replace("_", "-").replace(" ", "-")
+def pure_python(info: CodecInfo | None) -> bool:
+    """Does this codec run a pure-Python implementation (say so wherever it appears)? ``None`` or an
+    empty dict (a codec missing from the codec list) is not known to be."""
+    if not info:
+        return False
+    text = info["backend"].lower().replace("_", "-").replace(" ", "-")
     return "pure-python" in text or text in ("python", "pure")
 
 
@@ -68,22 +77,20 @@ def pure_python(info: dict) -> bool:
 speed_ns = A.speed_ns  # typed encode + decode (see reports.analysis.typed_ns)
 
 
-def op_metric(op: str) -> Callable[[dict], float | None]:
+def op_metric(op: str) -> A.Metric:
     """The figure the comparison uses for ``op`` as a metric: typed when recorded, else library-only."""
     return lambda row: A.op_ns(row, op)
 
 
-def zstd_size(row: dict) -> float | None:
-    s = row.get("size")
-    return s.get("zstd") if isinstance(s, dict) and isinstance(s.get("zstd"), (int, float)) else None
+zstd_size = A.zstd_size
 
 
-def json_bytes_by_payload(doc: dict) -> dict[str, float]:
+def json_bytes_by_payload(doc: Results) -> dict[str, float]:
     """Compact-JSON size per payload: recorded ``json_bytes``, else the median raw size of its rows."""
     out: dict[str, float] = {}
-    for p in doc.get("payloads", []):
-        if isinstance(p, dict) and isinstance(p.get("json_bytes"), (int, float)):
-            out[str(p.get("name"))] = float(p["json_bytes"])
+    for p in doc["payloads"]:
+        if p["json_bytes"] is not None:
+            out[p["name"]] = float(p["json_bytes"])
     for name in A.payload_names(doc):
         if name not in out:
             sizes = sorted(s for s in (A.raw_size(r) for r in A.ok_rows(doc, name)) if s)
@@ -96,7 +103,7 @@ def size_class(json_bytes: float) -> str:
     return "small" if json_bytes < SMALL_MAX else ("large" if json_bytes >= LARGE_MIN else "medium")
 
 
-def size_classes(doc: dict) -> dict[str, list[str]]:
+def size_classes(doc: Results) -> dict[str, list[str]]:
     """``{class: [payload, ...]}`` for the classes present, in order small → large."""
     jb = json_bytes_by_payload(doc)
     out: dict[str, list[str]] = {}
@@ -115,20 +122,20 @@ def _geomean(xs: Sequence[float]) -> float:
     return math.exp(sum(math.log(x) for x in xs) / len(xs))
 
 
-def rank(doc: dict, metric: Callable[[dict], float | None], payloads: Sequence[str],
+def rank(doc: Results, metric: A.Metric, payloads: Sequence[str],
          candidates: set[str] | None = None) -> list[tuple[str, float, dict[str, float]]]:
     """``[(codec, geometric mean, {payload: value})]``, best first: codecs with an exact, measured
     figure on every payload of the group."""
     want = set(payloads)
     vals: dict[str, dict[str, float]] = {}
     for r in A.ok_rows(doc):
-        if r.get("payload") not in want or r.get("verdict") != "exact":
+        if r["payload"] not in want or r["verdict"] != "exact":
             continue
-        if candidates is not None and r.get("codec") not in candidates:
+        if candidates is not None and r["codec"] not in candidates:
             continue
         v = metric(r)
         if v is not None and v > 0:
-            vals.setdefault(str(r["codec"]), {})[str(r["payload"])] = float(v)
+            vals.setdefault(r["codec"], {})[r["payload"]] = float(v)
     out = [(c, _geomean(list(v.values())), v) for c, v in vals.items() if set(v) == want]
     out.sort(key=lambda x: (x[1], x[0]))
     return out
@@ -185,20 +192,25 @@ def gap_text(best: float, other: float) -> str:
     return f"+{100 * (r - 1):.0f}%" if r < 2 else A.fmt_ratio(r)
 
 
-def interval_of(op: str) -> Callable[[dict], tuple[float, float] | None]:
+Interval = Callable[[Row], tuple[float, float] | None]
+
+
+def interval_of(op: str) -> Interval:
     """The 95% CI of the median of the figure ``op_metric(op)`` uses, when recorded."""
 
-    def f(row: dict) -> tuple[float, float] | None:
-        st = row.get(f"{op}_typed") if A.median(row.get(f"{op}_typed")) is not None else row.get(op)
-        ci = st.get("ci95_ns") if isinstance(st, dict) else None
-        if isinstance(ci, (list, tuple)) and len(ci) == 2 and all(isinstance(x, (int, float)) and x > 0 for x in ci):
+    def f(row: Row) -> tuple[float, float] | None:
+        st = row[f"{op}_typed"]
+        if st is None:
+            st = row[op]
+        ci = None if st is None else st["ci95_ns"]
+        if ci is not None and all(x > 0 for x in ci):
             return float(ci[0]), float(ci[1])
         return None
 
     return f
 
 
-def ties(doc: dict, interval, ranked: Sequence[tuple[str, float, dict]]) -> list[str]:
+def ties(doc: Results, interval: Interval, ranked: Sequence[tuple[str, float, dict]]) -> list[str]:
     """Codecs not distinguishable from the pick in this run: the geometric mean of their CI lower
     bounds is at or below the geometric mean of the pick's CI upper bounds."""
     rows = {(r["codec"], r["payload"]): r for r in A.ok_rows(doc)}
@@ -220,8 +232,9 @@ def ties(doc: dict, interval, ranked: Sequence[tuple[str, float, dict]]) -> list
     return out
 
 
-def _metric_answer(doc: dict, key: str, priority: str, metric, fmt, payloads: Sequence[str], what: str,
-                   candidates: set[str] | None = None, info: dict | None = None, interval=None) -> Answer:
+def _metric_answer(doc: Results, key: str, priority: str, metric: A.Metric, fmt: Callable[[Any], str],
+                   payloads: Sequence[str], what: str, candidates: set[str] | None = None,
+                   info: dict[str, CodecInfo] | None = None, interval: Interval | None = None) -> Answer:
     ranked = rank(doc, metric, payloads, candidates)
     if not ranked:
         return Answer(key, priority, None, summary="No codec has an exact, measured result on every payload "
@@ -259,20 +272,20 @@ def _metric_answer(doc: dict, key: str, priority: str, metric, fmt, payloads: Se
     if key in ("encode", "decode"):  # the typed figure, and its two parts apart
         conv = "to_native" if key == "encode" else "from_native"
         for i, c in enumerate(x for x in (codec, a.runner_up) if x):
-            rows = [r for r in A.ok_rows(doc) if r.get("codec") == c and r.get("payload") in set(payloads)]
-            lib = [A.median(r.get(key)) for r in rows]
-            cv = [A.median(r.get(conv)) for r in rows]
+            rows = [r for r in A.ok_rows(doc) if r["codec"] == c and r["payload"] in set(payloads)]
+            lib = [A.stat_ns(r[key]) for r in rows]
+            cv = [A.stat_ns(r[conv]) for r in rows]
             if rows and all(lib) and all(cv):
                 a.evidence.insert(i, f"{c} split: library {key} {fmt(_geomean(lib))} + conversion "
                                   f"{fmt(_geomean(cv))} (geo-means, timed apart)")
     for c in sorted({codec, a.runner_up} - {None}):
-        if pure_python((info or {}).get(c, {})):
+        if info is not None and pure_python(info.get(c)):
             a.caveats.append(f"{c} is a pure-Python implementation: its speed is the implementation's, "
                              "not the format's")
     return a
 
 
-def _size_answers(doc: dict, key: str, priority: str, metric, what: str) -> list[Answer]:
+def _size_answers(doc: Results, key: str, priority: str, metric: A.Metric, what: str) -> list[Answer]:
     """One answer per size class, neighbouring classes with the same pick merged."""
     classes = size_classes(doc)
     if not classes:
@@ -300,9 +313,9 @@ def _size_answers(doc: dict, key: str, priority: str, metric, what: str) -> list
     return out
 
 
-def _dictionary_answer(doc: dict) -> Answer | None:
+def _dictionary_answer(doc: Results) -> Answer | None:
     """Smallest per message with zstd and a trained dictionary (Batches section)."""
-    data = (doc.get("sections") or {}).get("batches")
+    data = doc["sections"].get("batches")
     rows = data.get("rows") if isinstance(data, dict) else data
     if not isinstance(rows, list):
         return None
@@ -328,9 +341,9 @@ def _dictionary_answer(doc: dict) -> Answer | None:
     return a
 
 
-def fault_totals(doc: dict) -> dict[str, dict]:
+def fault_totals(doc: Results) -> dict[str, dict]:
     """Per codec: trials, clean errors, silent garbage, hangs, crashes, memory errors."""
-    data = (doc.get("sections") or {}).get("faults")
+    data = doc["sections"].get("faults")
     out: dict[str, dict] = {}
     if not isinstance(data, dict):
         return out
@@ -355,6 +368,7 @@ def fault_totals(doc: dict) -> dict[str, dict]:
 
 def fault_flags(doc: dict) -> list[str]:
     """One line per codec that hung or crashed on corrupted input (the denial-of-service risks)."""
+    doc = normalise(doc)
     out = []
     for c, t in sorted(fault_totals(doc).items(),
                        key=lambda kv: (-(kv[1]["hang"] + kv[1]["crash"]), -kv[1]["memory_errors"], kv[0])):
@@ -372,7 +386,7 @@ def fault_flags(doc: dict) -> list[str]:
     return out
 
 
-def _safety_answer(doc: dict) -> Answer | None:
+def _safety_answer(doc: Results) -> Answer | None:
     totals = fault_totals(doc)
     if not totals:
         return None
@@ -407,13 +421,13 @@ def _safety_answer(doc: dict) -> Answer | None:
     return a
 
 
-def _evolution_answer(doc: dict) -> Answer | None:
+def _evolution_answer(doc: Results) -> Answer | None:
     rec = A._evolution_rec(doc)  # the evolution verdict and its data are the evolution section's
     if rec is None:
         return None
     a = Answer("evolution", rec.priority, rec.codec, summary=rec.summary, evidence=list(rec.evidence),
                caveats=list(rec.caveats))
-    scores = A.evolution_scores((doc.get("sections") or {}).get("evolution") or {})
+    scores = A.evolution_scores(doc["sections"]["evolution"])  # there: _evolution_rec found it
 
     def num(c):
         s = scores.get(c) or {}
@@ -434,9 +448,10 @@ def _evolution_answer(doc: dict) -> Answer | None:
 
 def answers(doc: dict) -> list[Answer]:
     """Every answer, in the order the decision table shows them."""
+    doc = normalise(doc)
     info = A.codec_info(doc)
     out: list[Answer] = []
-    payloads = [p for p in A.payload_names(doc)]
+    payloads = A.payload_names(doc)
     timed = any(speed_ns(r) is not None for r in A.ok_rows(doc))
     if timed:
         out.append(_metric_answer(doc, "decode", "Fastest decode · bytes → typed value", op_metric("decode"),
@@ -454,7 +469,7 @@ def answers(doc: dict) -> list[Answer]:
     e = _evolution_answer(doc)
     if e is not None:
         out.append(e)
-    text = {c for c, i in info.items() if i.get("binary") is False}
+    text = {c for c, i in info.items() if not i["binary"]}
     if timed:
         r = _metric_answer(doc, "readable", "Human-readable (text), fastest encode + decode", speed_ns,
                            A.fmt_ns, payloads, "fastest text format", text, info)
@@ -469,6 +484,7 @@ def answers(doc: dict) -> list[Answer]:
 
 def pareto_typed(doc: dict) -> dict[str, list[str]]:
     """Pareto front per payload on raw size vs typed encode + decode time."""
+    doc = normalise(doc)
     out = {}
     for p in A.payload_names(doc):
         pts = [(r["codec"], A.raw_size(r), speed_ns(r)) for r in A.ok_rows(doc, p)]
@@ -487,6 +503,7 @@ def codecs_by_format(codecs: Sequence[str]) -> list[str]:
 
 def format_spread(doc: dict) -> list[dict]:
     """Per format with several implementations: best and worst typed enc+dec and raw size, per payload."""
+    doc = normalise(doc)
     by_fmt: dict[str, list[str]] = {}
     for c in A.codec_names(doc):
         by_fmt.setdefault(format_of(c), []).append(c)
@@ -495,7 +512,7 @@ def format_spread(doc: dict) -> list[dict]:
         if len(cs) < 2:
             continue
         for p in A.payload_names(doc):
-            rows = [r for r in A.ok_rows(doc, p) if r.get("codec") in cs]
+            rows = [r for r in A.ok_rows(doc, p) if r["codec"] in cs]
             t = sorted((speed_ns(r), r["codec"]) for r in rows if speed_ns(r))
             s = sorted((A.raw_size(r), r["codec"]) for r in rows if A.raw_size(r))
             if len(t) < 2 and len(s) < 2:

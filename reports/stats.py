@@ -20,6 +20,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from reports.results import Stats
 
 Z95 = 1.959963984540054
 
@@ -234,15 +238,16 @@ def combine(per_process: Sequence[dict], keep_samples: int = 2000) -> dict:
     return out
 
 
-def same_within_noise(a: dict, b: dict, alpha: float = 0.01) -> bool:
-    """Could figures ``a`` and ``b`` be the same speed? Between-process test when both have
-    several processes, else overlapping CIs or Mann–Whitney on the rounds (older results)."""
-    pa = [p["median_ns"] for p in a.get("processes") or [] if isinstance(p, dict) and p.get("median_ns")]
-    pb = [p["median_ns"] for p in b.get("processes") or [] if isinstance(p, dict) and p.get("median_ns")]
+def same_within_noise(a: Stats, b: Stats, alpha: float = 0.01) -> bool:
+    """Could figures ``a`` and ``b`` (typed figures of a results document, see ``reports.results``)
+    be the same speed? Between-process test when both have several processes, else overlapping CIs
+    or Mann–Whitney on the rounds (older results)."""
+    pa = [p["median_ns"] for p in a["processes"] if p["median_ns"]]
+    pb = [p["median_ns"] for p in b["processes"] if p["median_ns"]]
     p = welch_log_p(pa, pb)
     if p is not None:
         return p >= alpha
-    if isinstance(a.get("ci95_ns"), list) and isinstance(b.get("ci95_ns"), list) and ci_overlap(a, b):
+    if a["ci95_ns"] is not None and b["ci95_ns"] is not None and ci_overlap(a, b):
         return True
-    xs, ys = a.get("samples_ns") or [], b.get("samples_ns") or []
+    xs, ys = a["samples_ns"], b["samples_ns"]
     return len(xs) >= 2 and len(ys) >= 2 and mann_whitney_p(xs, ys) >= alpha

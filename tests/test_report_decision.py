@@ -28,6 +28,14 @@ def recorded() -> dict:
     return json.loads(RECORDED.read_text(encoding="utf-8"))
 
 
+def typed_row(**fields) -> dict:
+    """One row as readers get it (``reports.results.normalise``: every key present) from the fields given."""
+    from reports.results import normalise
+
+    doc = {"schema_version": 1, "codecs": [], "payloads": [], "rows": [{"codec": "c/x", "payload": "p", **fields}]}
+    return normalise(doc)["rows"][0]
+
+
 @pytest.fixture(scope="module")
 def rec_html() -> str:
     return render_html(recorded())
@@ -287,10 +295,11 @@ def test_typed_figure_falls_back_for_older_results():
     conversion, the library figure (so old files still render, on the boundary they have)."""
     from reports import analysis as A
 
-    row = {"encode": {"median_ns": 100.0}, "to_native": {"median_ns": 40.0}, "decode": {"median_ns": 50.0}}
+    old = {"encode": {"median_ns": 100.0}, "to_native": {"median_ns": 40.0}, "decode": {"median_ns": 50.0}}
+    row = typed_row(**old)
     assert A.typed_ns(row, "encode") == 140.0 and A.typed_ns(row, "decode") is None
     assert A.op_ns(row, "decode") == 50.0 and A.speed_ns(row) == 190.0
-    row["decode_typed"] = {"median_ns": 80.0}
+    row = typed_row(**old, decode_typed={"median_ns": 80.0})
     assert A.op_ns(row, "decode") == 80.0 and A.speed_ns(row) == 220.0
 
 

@@ -123,13 +123,22 @@ def test_between_process_test_keeps_identical_runs_same_and_finds_a_10_percent_c
     assert found / trials >= 0.95
 
 
+def _typed_figure(fig: dict) -> dict:
+    """A figure as readers of a results document get it (``reports.results.normalise``)."""
+    from reports.results import normalise
+
+    doc = {"schema_version": 1, "codecs": [], "payloads": [], "rows": [{"codec": "c/x", "payload": "p", "encode": fig}]}
+    return normalise(doc)["rows"][0]["encode"]
+
+
 def test_same_within_noise_uses_processes_then_falls_back():
     from reports.stats import combine, same_within_noise
 
     rng = random.Random(5)
-    a = combine(_process_run(rng, 1000.0, 5, 0.03))
-    b = combine(_process_run(rng, 1010.0, 5, 0.03))
-    c = combine(_process_run(rng, 1500.0, 5, 0.03))
+    a = _typed_figure(combine(_process_run(rng, 1000.0, 5, 0.03)))
+    b = _typed_figure(combine(_process_run(rng, 1010.0, 5, 0.03)))
+    c = _typed_figure(combine(_process_run(rng, 1500.0, 5, 0.03)))
     assert same_within_noise(a, b) and not same_within_noise(a, c)
-    one_a, one_c = summarize([1000.0 + i for i in range(50)]), summarize([1500.0 + i for i in range(50)])
+    one_a = _typed_figure(summarize([1000.0 + i for i in range(50)]))
+    one_c = _typed_figure(summarize([1500.0 + i for i in range(50)]))
     assert not same_within_noise(one_a, one_c) and same_within_noise(one_a, one_a)
