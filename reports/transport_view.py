@@ -191,7 +191,10 @@ def per_call_cpu(doc: dict) -> tuple[list[str], dict[str, dict[str, dict[str, fl
     """For the wire-cost calculator: the transports measured, and payload -> codec -> transport ->
     measured CPU per message sent over it (ns, all processes on the path: client + server for a
     request/response call, publisher + subscribers + broker for pub/sub)."""
-    doc = normalise(doc)
+    return _per_call_cpu(normalise(doc))
+
+
+def _per_call_cpu(doc: Results) -> tuple[list[str], dict[str, dict[str, dict[str, float]]]]:
     out: dict[str, dict[str, dict[str, float]]] = {}
     seen: list[str] = []
     for it in _rr_items(doc):
