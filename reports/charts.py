@@ -14,12 +14,45 @@ import io
 import math
 import re
 from collections.abc import Sequence
+from typing import TypedDict
 
 import matplotlib
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from reports.analysis import fmt_bytes_short, fmt_ns, fmt_ratio, pareto_front
+from reports.results import Stats
+
+
+class SizeItem(TypedDict):
+    """One codec's bars in ``size_chart`` (sizes None when the row is not ok or was not measured)."""
+
+    codec: str
+    status: str
+    raw: int | None
+    gzip: int | None
+    zstd: int | None
+
+
+class TimeItem(TypedDict):
+    """One codec's line in ``time_chart``: the compared figures and, when they are the typed ones,
+    the library-only figures drawn beside them."""
+
+    codec: str
+    label: str
+    status: str
+    encode: Stats | None
+    decode: Stats | None
+    encode_lib: Stats | None
+    decode_lib: Stats | None
+
+
+class ScatterItem(TypedDict):
+    codec: str
+    size: float
+    time: float
+    lossy: bool
+
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000"]
 SIZE_COLOURS = {"raw": "#0072B2", "gzip": "#E69F00", "zstd": "#009E73"}
@@ -168,7 +201,7 @@ def _pad_x(ax, values: Sequence[float], log: bool) -> None:
         ax.set_xlim(0, max(vs) * 1.28)
 
 
-def size_chart(payload: str, items: Sequence[dict], chart_id: str) -> str:
+def size_chart(payload: str, items: Sequence[SizeItem], chart_id: str) -> str:
     """Grouped horizontal bars raw / gzip / zstd per codec. ``items``: {codec, raw, gzip, zstd, status}."""
     n = max(1, len(items))
     title = f"Encoded size per codec — {payload}"
@@ -177,18 +210,18 @@ def size_chart(payload: str, items: Sequence[dict], chart_id: str) -> str:
         _margins(fig, 0.25 + max(text_width_in(label(it["codec"])) for it in items) if items else 1.0, 0.3,
                  0.35, 0.85)
         ax = fig.add_subplot()
-        values = [it.get(k) for it in items for k in ("raw", "gzip", "zstd") if it.get(k)]
+        values = [it[k] for it in items for k in ("raw", "gzip", "zstd") if it[k]]
         log = _needs_log(values)
         h = 0.27
         ys = list(range(n))
         for i, key in enumerate(("raw", "gzip", "zstd")):
-            vals = [it.get(key) or 0 for it in items]
+            vals = [it[key] or 0 for it in items]
             bars = ax.barh([y + (i - 1) * h for y in ys], vals, height=h, color=SIZE_COLOURS[key], label=key)
             _annotate_barh(ax, bars, [fmt_bytes_short(v) for v in vals], log)
         _pad_x(ax, values, log)
         for y, it in zip(ys, items, strict=True):
-            if it.get("raw") is None:
-                ax.annotate(f"no data: {it.get('status', 'failed')}", (0, y), xycoords=("axes fraction", "data"),
+            if it["raw"] is None:
+                ax.annotate(f"no data: {it['status']}", (0, y), xycoords=("axes fraction", "data"),
                             xytext=(4, 0), textcoords="offset points", va="center", fontsize=8, style="italic",
                             color="#444444")
         ax.set_yticks(ys, [label(it["codec"]) for it in items])
@@ -202,14 +235,14 @@ def size_chart(payload: str, items: Sequence[dict], chart_id: str) -> str:
         return to_svg(fig, chart_id, title)
 
 
-def _err(stats: dict) -> tuple[float, float, str]:
+def _err(stats: Stats) -> tuple[float, float, str]:
     """(lower, upper) error-bar extents around the median and which spread they show."""
     m = stats["median_ns"]
-    ci = stats.get("ci95_ns")
-    if isinstance(ci, (list, tuple)) and len(ci) == 2 and all(isinstance(x, (int, float)) for x in ci):
+    ci = stats["ci95_ns"]
+    if ci is not None:
         return max(0.0, m - ci[0]), max(0.0, ci[1] - m), "95% CI"
-    q1, q3 = stats.get("q1_ns"), stats.get("q3_ns")
-    if isinstance(q1, (int, float)) and isinstance(q3, (int, float)):
+    q1, q3 = stats["q1_ns"], stats["q3_ns"]
+    if q1 is not None and q3 is not None:
         return max(0.0, m - q1), max(0.0, q3 - m), "IQR"
     return 0.0, 0.0, ""
 
@@ -219,34 +252,33 @@ def _unit(ns: float) -> str:
     return fmt_ns(ns).rsplit(" ", 1)[-1]
 
 
-def time_chart(payload: str, items: Sequence[dict], chart_id: str) -> tuple[str, str]:
+def time_chart(payload: str, items: Sequence[TimeItem], chart_id: str) -> tuple[str, str]:
     """Encode and decode per codec as a dot plot: the compared (typed) median as a dot with its 95%
     CI as a thick band, the library-only median as a hollow diamond, each dot labelled with its
     time and, on a log axis, its ratio to the fastest (log-scale lengths hide big ratios).
 
-    ``items``: {codec, label?, encode: Stats|None, decode: Stats|None, encode_lib?, decode_lib?}.
+    ``items``: ``TimeItem`` (encode/decode the compared figures, ``*_lib`` the library-only ones or None).
     Returns (svg, caption text describing the error bars and the unit).
     """
     n = max(1, len(items))
     title = f"Encode and decode time per message — {payload}"
-    names = [label(it.get("label") or it["codec"], 34) for it in items]
+    names = [label(it["label"] or it["codec"], 34) for it in items]
     widest = 0.0
     kinds: set[str] = set()
     with matplotlib.rc_context(RC):
         fig = _new(6.4, 1.3 + 0.36 * n)
         _margins(fig, 0.25 + max((text_width_in(t) for t in names), default=1.0), 0.2, 0.7, 0.5, wspace=0.22)
         axes = fig.subplots(1, 2, sharey=True)
-        allvals = [it[k]["median_ns"] for it in items for k in ("encode", "decode", "encode_lib", "decode_lib")
-                   if it.get(k)]
+        allvals = [st["median_ns"] for it in items for st in (it["encode"], it["decode"], it["encode_lib"],
+                                                               it["decode_lib"]) if st]
         log = _needs_log(allvals)
         ys = list(range(n))
         for ax, op in zip(axes, ("encode", "decode"), strict=True):
-            meds = [it[op]["median_ns"] for it in items if it.get(op)]
+            meds = [st["median_ns"] for it in items if (st := it[op])]
             best = min(meds) if meds else None
             dots, libs, bands = [], [], []  # drawn in one call each: fewer artists, faster SVG
             for y, it in zip(ys, items, strict=True):
-                st = it.get(op)
-                lib = it.get(f"{op}_lib")
+                st, lib = (it["encode"], it["encode_lib"]) if op == "encode" else (it["decode"], it["decode_lib"])
                 if lib:
                     libs.append((lib["median_ns"], y))
                 if not st:
@@ -355,7 +387,7 @@ def _place_labels(ax, points: Sequence[tuple[float, float]], texts: Sequence[str
     return out
 
 
-def scatter_chart(payload: str, items: Sequence[dict], chart_id: str) -> str:
+def scatter_chart(payload: str, items: Sequence[ScatterItem], chart_id: str) -> str:
     """Size (bytes) vs encode+decode time, the Pareto front drawn as a staircase.
 
     ``items``: {codec, size, time, lossy}.
@@ -385,7 +417,7 @@ def scatter_chart(payload: str, items: Sequence[dict], chart_id: str) -> str:
                 xs.append(t)
                 ys.append(s)
             ax.plot(xs, ys, color="#777777", linestyle="--", linewidth=1.1, zorder=1)
-        texts = [label(it["codec"]) + (" (lossy)" if it.get("lossy") else "") + (" ★" if it["codec"] in front else "")
+        texts = [label(it["codec"]) + (" (lossy)" if it["lossy"] else "") + (" ★" if it["codec"] in front else "")
                  for it in items]
         segments = [(xs[k], ys[k], xs[k + 1], ys[k + 1]) for k in range(len(xs) - 1)]
         offsets = _place_labels(ax, [(it["time"], it["size"]) for it in items], texts, 7.5, segments)
@@ -393,7 +425,7 @@ def scatter_chart(payload: str, items: Sequence[dict], chart_id: str) -> str:
             on = it["codec"] in front
             colour = OKABE_ITO[i % len(OKABE_ITO)]
             ax.scatter([it["time"]], [it["size"]], s=60 if on else 36, marker=MARKERS[i % len(MARKERS)],
-                       facecolors="none" if it.get("lossy") else colour, edgecolors=colour, linewidths=1.4, zorder=3)
+                       facecolors="none" if it["lossy"] else colour, edgecolors=colour, linewidths=1.4, zorder=3)
             dx, dy, ha = offsets[i]
             ax.annotate(texts[i], (it["time"], it["size"]), xytext=(dx, dy), textcoords="offset points", fontsize=7.5,
                         ha=ha, va="center", fontweight="bold" if on else "normal",

@@ -1,6 +1,10 @@
 """Render a results document (see ``reports.results``) into one self-contained HTML page and a
 markdown summary. Pure: the document is the only input; nothing is measured or imported from the
 codecs. ``write_report`` is the only function that touches the disk.
+
+The public entry points (``build_view``, ``render_html``, ``render_markdown``, ``write_report``)
+take a document from outside, validate and normalise it once (``reports.results.check``) and hand
+the typed view (``Results``) to the helpers below, which index it directly.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from markupsafe import Markup
 from reports import analysis as A
 from reports import charts
 from reports import decision as D
-from reports.results import check, write_atomic
+from reports.results import CodecInfo, Results, Row, Stats, check, normalise, write_atomic
 from reports.sections import CHART_FIGURE, render_sections
 
 HERE = Path(__file__).parent
@@ -48,65 +52,66 @@ def json_for_script(data: Any) -> Markup:
 # view model
 
 
-def _stats_view(st: dict | None) -> dict | None:
-    m = A.median(st)
-    if m is None:
+def _stats_view(st: Stats | None) -> dict | None:
+    if st is None:
         return None
+    m = float(st["median_ns"])
     v = {"median": m, "text": A.fmt_ns(m), "iqr": None, "ci": None}
-    if isinstance(st.get("iqr_ns"), (int, float)):
+    if st["iqr_ns"] is not None:
         v["iqr"] = A.fmt_ns(st["iqr_ns"])
-    ci = st.get("ci95_ns")
-    if isinstance(ci, (list, tuple)) and len(ci) == 2 and all(isinstance(x, (int, float)) for x in ci):
-        v["ci"] = A.fmt_ns_range(ci[0], ci[1])
+    if st["ci95_ns"] is not None:
+        v["ci"] = A.fmt_ns_range(st["ci95_ns"][0], st["ci95_ns"][1])
     return v
 
 
-def _int_or(v: Any, default: int) -> int:
-    return v if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else default
+def _codec_infos(doc: Results, names: list[str]) -> dict[str, CodecInfo]:
+    """Every codec in ``names`` (those that only appear in rows too, with the contract's defaults)."""
+    info = {c["name"]: c for c in doc["codecs"]}
+    missing = [{"name": n} for n in names if n not in info]
+    if missing:
+        info.update((c["name"], c) for c in normalise({"codecs": missing, "payloads": [], "rows": []})["codecs"])
+    return info
 
 
-def _row_view(r: dict, info: dict, front: set[str]) -> dict:
+def _row_view(r: Row, info: CodecInfo, front: set[str]) -> dict:
     """One summary-table row; ``*_typed`` are the comparison figures, ``encode``/``decode`` library-only."""
-    size = r.get("size") if isinstance(r.get("size"), dict) else {}
-    fid = [f for f in (r.get("fidelity") or []) if isinstance(f, dict)]
+    size = r["size"]
     return {
-        "codec": str(r.get("codec")),
-        "format": r.get("format") or info.get("format") or "",
-        "library": " ".join(str(x) for x in (info.get("library"), info.get("library_version")) if x),
-        "backend": info.get("backend") or "",
-        "slow_backend": bool(info.get("slow_backend")),
-        "plugin": str(info.get("source") or "").startswith(("plugin", "entry")),
-        "source": info.get("source") or "",
-        "status": r.get("status") or "failed",
-        "verdict": r.get("verdict") or r.get("status") or "failed",
-        "error": r.get("error"),
-        "fidelity": fid,
-        "fidelity_total": _int_or(r.get("fidelity_total"), len(fid)),
-        "fidelity_paths": {str(k): _int_or(v, 0) for k, v in (r.get("fidelity_paths") or {}).items()}
-        if isinstance(r.get("fidelity_paths"), dict) else {},
-        "raw": size.get("raw"), "gzip": size.get("gzip"), "zstd": size.get("zstd"),
-        "encode": _stats_view(r.get("encode")),
-        "decode": _stats_view(r.get("decode")),
-        "encode_typed": _stats_view(r.get("encode_typed")),
-        "decode_typed": _stats_view(r.get("decode_typed")),
-        "access": _stats_view(r.get("access")),
-        "access_paths": [str(x) for x in r.get("access_paths") or [] if isinstance(x, str)][:20],
-        "access_error": str(r.get("access_error") or "")[:300],
+        "codec": r["codec"],
+        "format": r["format"],
+        "library": " ".join(x for x in (info["library"], info["library_version"]) if x),
+        "backend": info["backend"],
+        "slow_backend": info["slow_backend"],
+        "plugin": info["source"].startswith(("plugin", "entry")),
+        "source": info["source"],
+        "status": r["status"],
+        "verdict": r["verdict"],
+        "error": r["error"],
+        "fidelity": r["fidelity"],
+        "fidelity_total": r["fidelity_total"],
+        "fidelity_paths": r["fidelity_paths"],
+        "raw": size["raw"], "gzip": size["gzip"], "zstd": size["zstd"],
+        "encode": _stats_view(r["encode"]),
+        "decode": _stats_view(r["decode"]),
+        "encode_typed": _stats_view(r["encode_typed"]),
+        "decode_typed": _stats_view(r["decode_typed"]),
+        "access": _stats_view(r["access"]),
+        "access_paths": r["access_paths"][:20],
+        "access_error": r["access_error"][:300],
         "pure_python": D.pure_python(info),
         "total": A.speed_ns(r),
-        "front": str(r.get("codec")) in front,
+        "front": r["codec"] in front,
     }
 
 
-def _mark_ties(raw: list[dict], views: list[dict]) -> None:
+def _mark_ties(raw: list[Row], views: list[dict]) -> None:
     """Mark, per op, the fastest codec and every codec not distinguishable from it ("same speed
     within noise": ``reports.stats.same_within_noise``, between-process test when measured in several
     processes, else overlapping CIs or Mann–Whitney on the rounds)."""
     from reports.stats import same_within_noise
 
     for op in ("encode", "decode", "encode_typed", "decode_typed"):
-        timed = [(r[op], v) for r, v in zip(raw, views, strict=True)
-                 if r.get("status") == "ok" and v.get(op) and isinstance(r.get(op), dict)]
+        timed = [(r[op], v) for r, v in zip(raw, views, strict=True) if r["status"] == "ok" and r[op] is not None]
         if len(timed) < 2:
             continue
         best, best_view = min(timed, key=lambda t: t[0]["median_ns"])
@@ -117,13 +122,13 @@ def _mark_ties(raw: list[dict], views: list[dict]) -> None:
             v[op]["tie"] = bool(same_within_noise(st, best))
 
 
-def _chart_label(codec: str, info: dict) -> str:
-    return f"{codec} (pure Python)" if D.pure_python(info.get(codec, {})) else codec
+def _chart_label(codec: str, info: dict[str, CodecInfo]) -> str:
+    return f"{codec} (pure Python)" if D.pure_python(info[codec]) else codec
 
 
-def _charts(doc: dict, payloads: list[str], codecs: list[str], slugs: dict[str, str]) -> dict:
-    by = {(r.get("codec"), r.get("payload")): r for r in doc.get("rows", [])}
-    info = A.codec_info(doc)
+def _charts(doc: Results, payloads: list[str], codecs: list[str], slugs: dict[str, str],
+            info: dict[str, CodecInfo]) -> dict:
+    by = {(r["codec"], r["payload"]): r for r in doc["rows"]}
     out: dict[str, list[dict]] = {"size": [], "time": [], "scatter": [], "relative": []}
     timed = A.has_timing(doc)
     ratio: dict[tuple[str, str], float] = {}
@@ -132,9 +137,11 @@ def _charts(doc: dict, payloads: list[str], codecs: list[str], slugs: dict[str, 
         if not rows:
             continue
         s = slugs[p]
-        items = [{"codec": _chart_label(r["codec"], info), "status": r.get("status"), **(r.get("size") or {})}
-                 if r.get("status") == "ok" else {"codec": _chart_label(r["codec"], info), "status": r.get("status")}
-                 for r in rows]
+        items: list[charts.SizeItem] = [
+            {**r["size"], "codec": _chart_label(r["codec"], info), "status": r["status"]} if r["status"] == "ok"
+            else {"codec": _chart_label(r["codec"], info), "status": r["status"], "raw": None, "gzip": None,
+                  "zstd": None}
+            for r in rows]
         cid = f"chart-size-{s}"
         out["size"].append({"id": cid, "svg": charts.size_chart(p, items, cid), "caption":
                             f"Bytes per message for payload {p}: raw encoding, gzip (level "
@@ -143,14 +150,12 @@ def _charts(doc: dict, payloads: list[str], codecs: list[str], slugs: dict[str, 
         if not timed:
             continue
 
-        def stats(r, key):
-            return r.get(key) if r.get("status") == "ok" and A.median(r.get(key)) is not None else None
-
-        titems = []
+        titems: list[charts.TimeItem] = []
         for r in rows:
-            typed = {op: stats(r, f"{op}_typed") for op in ("encode", "decode")}
-            lib = {op: stats(r, op) for op in ("encode", "decode")}
-            titems.append({"codec": r["codec"], "label": _chart_label(r["codec"], info), "status": r.get("status"),
+            ok = r["status"] == "ok"
+            typed = {"encode": r["encode_typed"] if ok else None, "decode": r["decode_typed"] if ok else None}
+            lib = {"encode": r["encode"] if ok else None, "decode": r["decode"] if ok else None}
+            titems.append({"codec": r["codec"], "label": _chart_label(r["codec"], info), "status": r["status"],
                            # the compared figure is the typed one; library-only when typed was not recorded
                            "encode": typed["encode"] or lib["encode"], "decode": typed["decode"] or lib["decode"],
                            "encode_lib": lib["encode"] if typed["encode"] else None,
@@ -161,9 +166,10 @@ def _charts(doc: dict, payloads: list[str], codecs: list[str], slugs: dict[str, 
                             f"Median time per call to encode and to decode one {p} message; further left is better. "
                             "Dots: typed model value ⇄ bytes (the comparison); hollow diamonds: the library call "
                             f"alone. Labels: time · ratio to the fastest. Error bars: {spread}."})
-        pts = [{"codec": _chart_label(r["codec"], info), "size": A.raw_size(r), "time": A.speed_ns(r),
-                "lossy": r.get("verdict") == "lossy"}
-               for r in rows if r.get("status") == "ok" and A.raw_size(r) and A.speed_ns(r)]
+        pts: list[charts.ScatterItem] = [
+            {"codec": _chart_label(r["codec"], info), "size": A.raw_size(r), "time": A.speed_ns(r),
+             "lossy": r["verdict"] == "lossy"}
+            for r in rows if r["status"] == "ok" and A.raw_size(r) and A.speed_ns(r)]
         if pts:
             cid = f"chart-scatter-{s}"
             out["scatter"].append({"id": cid, "svg": charts.scatter_chart(p, pts, cid), "caption":
@@ -172,7 +178,7 @@ def _charts(doc: dict, payloads: list[str], codecs: list[str], slugs: dict[str, 
                                    "faster. Down and left is better; hollow markers are lossy."})
             best = min(pt["time"] for pt in pts)
             for r in rows:
-                if r.get("status") == "ok" and A.raw_size(r) and A.speed_ns(r):
+                if r["status"] == "ok" and A.raw_size(r) and A.speed_ns(r):
                     ratio[(_chart_label(r["codec"], info), p)] = A.speed_ns(r) / best
     if ratio:
         labels = [_chart_label(c, info) for c in codecs]
@@ -185,10 +191,9 @@ def _charts(doc: dict, payloads: list[str], codecs: list[str], slugs: dict[str, 
     return out
 
 
-def takeaways(doc: dict, codecs: list[str]) -> dict[str, str]:
-    """One sentence per chart group, computed from the data."""
+def takeaways(doc: Results, codecs: list[str], info: dict[str, CodecInfo]) -> dict[str, str]:
+    """One sentence per chart group, computed from the (checked) data; ``info``: ``_codec_infos``."""
     out: dict[str, str] = {}
-    info = A.codec_info(doc)
     jb = D.json_bytes_by_payload(doc)
     sized = [p for p in A.payload_names(doc) if p in jb and any(A.raw_size(r) for r in A.ok_rows(doc, p))]
     if sized:
@@ -220,11 +225,11 @@ def takeaways(doc: dict, codecs: list[str]) -> dict[str, str]:
                 if worst is None or x > worst[0]:
                     worst = (x, hi["codec"], lo["codec"], p)
         if worst:
-            pp = " — a pure-Python implementation, not the format" if D.pure_python(info.get(worst[1], {})) else ""
+            pp = " — a pure-Python implementation, not the format" if D.pure_python(info[worst[1]]) else ""
             text += (f". The widest gap: {worst[1]}{pp} takes {A.fmt_ratio(worst[0])} as long as {worst[2]} "
                      f"on {worst[3]}")
         for c in codecs:
-            if c != (worst or (0, None))[1] and D.pure_python(info.get(c, {})):
+            if c != (worst or (0, None))[1] and D.pure_python(info[c]):
                 rs = [(A.speed_ns(r), r["payload"]) for r in A.ok_rows(doc) if r["codec"] == c and A.speed_ns(r)]
                 best = {p: min((A.speed_ns(r) for r in A.ok_rows(doc, p) if A.speed_ns(r)), default=None)
                         for p in A.payload_names(doc)}
@@ -256,28 +261,27 @@ def takeaways(doc: dict, codecs: list[str]) -> dict[str, str]:
     return out
 
 
-def _size_setting(doc: dict, key: str, default: int) -> int:
-    sizes = (doc.get("run") or {}).get("sizes") or {}
-    return sizes.get(key, default) if isinstance(sizes, dict) else default
+def _size_setting(doc: Results, key: str, default: int) -> int:
+    return doc["run"]["sizes"].get(key, default)  # ``sizes`` is the run's free-form settings dict
 
 
-def _warnings(doc: dict) -> list[str]:
-    env = doc.get("environment") or {}
+def _warnings(doc: Results) -> list[str]:
+    env = doc["environment"]  # free-form (bench/environment.py)
     out = [str(w) for w in (env.get("warnings") or [])]
-    slow = [c for c in doc.get("codecs", []) if isinstance(c, dict) and c.get("slow_backend")]
-    for c in slow:
-        out.append(f"{c.get('name')} runs on a slow backend ({c.get('backend') or 'unknown'}): its timings show "
-                   "that backend, not the format's best")
-    for c in doc.get("codecs", []):
-        if isinstance(c, dict) and D.pure_python(c) and not c.get("slow_backend"):
-            out.append(f"{c.get('name')} is a pure-Python implementation ({c.get('backend')}): its speed is that "
+    for c in doc["codecs"]:
+        if c["slow_backend"]:
+            out.append(f"{c['name']} runs on a slow backend ({c['backend'] or 'unknown'}): its timings show "
+                       "that backend, not the format's best")
+    for c in doc["codecs"]:
+        if D.pure_python(c) and not c["slow_backend"]:
+            out.append(f"{c['name']} is a pure-Python implementation ({c['backend']}): its speed is that "
                        "implementation's, not the format's")
-    run = doc.get("run") or {}
-    if run.get("partial"):
+    run = doc["run"]
+    if run["partial"]:
         out.append("this run is partial (interrupted or still running): some codecs or payloads may be missing")
-    if run.get("mode") in ("quick", "untimed"):
-        out.append(f"run mode is {run.get('mode')!r}: fewer samples than a full run; treat timings as rough"
-                   if run.get("mode") == "quick" else "run mode is 'untimed': sizes only, no timings")
+    if run["mode"] in ("quick", "untimed"):
+        out.append(f"run mode is {run['mode']!r}: fewer samples than a full run; treat timings as rough"
+                   if run["mode"] == "quick" else "run mode is 'untimed': sizes only, no timings")
     return out
 
 
@@ -288,9 +292,10 @@ def _by_format(codecs: list[str]) -> list[list[str]]:
     return list(out.values())
 
 
-def _environment(doc: dict) -> list[tuple[str, str]]:
-    env = doc.get("environment") or {}
-    run = doc.get("run") or {}
+def _environment(doc: Results) -> list[tuple[str, str]]:
+    env = doc["environment"]  # free-form (bench/environment.py): its inner keys may be absent
+    run = doc["run"]
+    tool = doc["tool"]
     py = env.get("python") or {}
     git = env.get("git") or {}
     mem = env.get("memory_total_bytes")
@@ -305,54 +310,62 @@ def _environment(doc: dict) -> list[tuple[str, str]]:
         ("Python", " ".join(str(x) for x in (py.get("implementation"), py.get("version"), py.get("compiler")) if x)
          or "?"),
         ("git revision", (git.get("revision") or "unknown") + (" (uncommitted changes)" if git.get("dirty") else "")),
-        ("run mode", str(run.get("mode") or "?") + (" — partial" if run.get("partial") else "")),
-        ("started / finished", f"{run.get('started') or '?'} / {run.get('finished') or '—'}"),
-        ("duration", f"{run['duration_s']:.1f} s" if isinstance(run.get("duration_s"), (int, float)) else "?"),
-        ("tool", " ".join(str(x) for x in ((doc.get("tool") or {}).get("name"), (doc.get("tool") or {}).get("version"))
-                          if x) or "msgbench"),
+        ("run mode", (run["mode"] or "?") + (" — partial" if run["partial"] else "")),
+        ("started / finished", f"{run['started'] or '?'} / {run['finished'] or '—'}"),
+        ("duration", f"{run['duration_s']:.1f} s" if run["duration_s"] is not None else "?"),
+        ("tool", " ".join(str(x) for x in (tool.get("name"), tool.get("version")) if x) or "msgbench"),
     ]
-    if run.get("argv"):
-        items.append(("command line", "msgbench " + " ".join(str(a) for a in run["argv"])))
+    if run["argv"]:
+        items.append(("command line", "msgbench " + " ".join(run["argv"])))
     return items
+
+
+def _checked(doc: dict) -> Results:
+    """The one way a document from outside enters the renderer: validated, in the typed view."""
+    return check(doc, "results document")
 
 
 def build_view(doc: dict, with_charts: bool = True) -> dict:
     """Everything the template shows, as plain data (strings are escaped by the template)."""
-    doc = check(doc, "results document")
+    return _build_view(_checked(doc), with_charts)
+
+
+def _build_view(doc: Results, with_charts: bool = True) -> dict:
     payloads = A.payload_names(doc)
     codecs = D.codecs_by_format(A.codec_names(doc))
-    info = A.codec_info(doc)
+    info = _codec_infos(doc, codecs)
     slugs = A.unique_slugs(payloads)
     fronts = D.pareto_typed(doc)
-    by = {(r.get("codec"), r.get("payload")): r for r in doc.get("rows", [])}
-    pinfo = {p.get("name"): p for p in doc.get("payloads", []) if isinstance(p, dict)}
+    by = {(r["codec"], r["payload"]): r for r in doc["rows"]}
+    pinfo = {p["name"]: p for p in doc["payloads"]}
     tables = []
     for p in payloads:
-        rows = [_row_view(by[(c, p)], info.get(c, {}), set(fronts.get(p, []))) for c in codecs if (c, p) in by]
+        rows = [_row_view(by[(c, p)], info[c], set(fronts.get(p, []))) for c in codecs if (c, p) in by]
         _mark_ties([by[(c, p)] for c in codecs if (c, p) in by], rows)
-        pi = pinfo.get(p, {})
-        tables.append({"payload": p, "slug": slugs[p], "rows": rows, "description": pi.get("description") or "",
-                       "json_bytes": pi.get("json_bytes"), "notes": pi.get("notes") or []})
+        pi = pinfo.get(p)  # None for a payload only named by rows
+        tables.append({"payload": p, "slug": slugs[p], "rows": rows, "description": pi["description"] if pi else "",
+                       "json_bytes": pi["json_bytes"] if pi else None, "notes": pi["notes"] if pi else []})
     answer = []
     for p in payloads:
         items = []
         for c in fronts.get(p, []):
             r = by[(c, p)]
-            items.append({"codec": c, "bytes": A.raw_size(r), "time": A.speed_ns(r), "lossy": r.get("verdict") == "lossy"})
+            items.append({"codec": c, "bytes": A.raw_size(r), "time": A.speed_ns(r), "lossy": r["verdict"] == "lossy"})
         answer.append({"payload": p, "slug": slugs[p], "front": items})
     calc = A.calculator_data(doc)
     static = {p: [{"codec": it["codec"], "bytes": it["bytes"], **A.wire_cost(by[(it["codec"], p)])}
                   for it in calc["payloads"][p]] for p in payloads}
     env = _environment(doc)
-    libraries = sorted(((k, v) for k, v in ((doc.get("environment") or {}).get("libraries") or {}).items()),
+    libraries = sorted(((k, v) for k, v in (doc["environment"].get("libraries") or {}).items()),
                        key=lambda kv: kv[0])
-    failures = [r for r in doc.get("rows", []) if r.get("status") != "ok"]
-    codec_problems = [c for c in doc.get("codecs", []) if isinstance(c, dict) and c.get("status") not in (None, "ok")]
+    failures = [r for r in doc["rows"] if r["status"] != "ok"]
+    codec_problems = [c for c in doc["codecs"] if c["status"] != "ok"]
     conversion = []
-    for r in doc.get("rows", []):
-        if any(A.median(r.get(k)) is not None for k in ("to_native", "from_native", "parse_lazy")):
-            conversion.append({"codec": r.get("codec"), "payload": r.get("payload"),
-                               **{k: A.median(r.get(k)) for k in ("to_native", "from_native", "parse_lazy", "decode")}})
+    for r in doc["rows"]:
+        if r["to_native"] or r["from_native"] or r["parse_lazy"]:
+            conversion.append({"codec": r["codec"], "payload": r["payload"], "to_native": A.median(r["to_native"]),
+                               "from_native": A.median(r["from_native"]), "parse_lazy": A.median(r["parse_lazy"]),
+                               "decode": A.median(r["decode"])})
     return {
         "question": QUESTION,
         "doc": doc,
@@ -364,10 +377,10 @@ def build_view(doc: dict, with_charts: bool = True) -> dict:
         "answers": D.answers(doc),
         "formats": [(D.format_name(cs[0]), cs) for cs in _by_format(codecs)],
         "spread": D.format_spread(doc),
-        "pure_python": [c for c in codecs if D.pure_python(info.get(c, {}))],
-        "takeaways": takeaways(doc, codecs) if with_charts else {},
+        "pure_python": [c for c in codecs if D.pure_python(info[c])],
+        "takeaways": takeaways(doc, codecs, info) if with_charts else {},
         "tables": tables,
-        "charts": _charts(doc, payloads, codecs, slugs) if with_charts else {},
+        "charts": _charts(doc, payloads, codecs, slugs, info) if with_charts else {},
         "calc": calc,
         "calc_json": json_for_script(calc),
         "calc_static": static,
@@ -375,23 +388,25 @@ def build_view(doc: dict, with_charts: bool = True) -> dict:
         "warnings": _warnings(doc),
         "environment": env,
         "libraries": libraries,
-        "codecs_env": [c for c in doc.get("codecs", []) if isinstance(c, dict)],
+        "codecs_env": doc["codecs"],
         "failures": failures,
         "codec_problems": codec_problems,
         "conversion": conversion,
-        "payload_notes": [(p.get("name"), n) for p in doc.get("payloads", []) if isinstance(p, dict)
-                          for n in (p.get("notes") or [])],
-        "codec_notes": [(c.get("name"), n) for c in doc.get("codecs", []) if isinstance(c, dict)
-                        for n in (c.get("notes") or [])],
+        "payload_notes": [(p["name"], n) for p in doc["payloads"] for n in p["notes"]],
+        "codec_notes": [(c["name"], n) for c in doc["codecs"] for n in c["notes"]],
         "sizes": {"gzip": _size_setting(doc, "gzip_level", 6), "zstd": _size_setting(doc, "zstd_level", 3)},
         "defaults": {"rate": A.DEFAULT_RATE, "link_gbps": A.DEFAULT_LINK_BPS / 1e9},
     }
 
 
 def render_html(doc: dict) -> str:
+    return _render_html(_checked(doc))
+
+
+def _render_html(doc: Results) -> str:
     env = _env()
-    view = build_view(doc)
-    view["sections"] = render_sections(view["doc"], env)
+    view = _build_view(doc)
+    view["sections"] = render_sections(doc, env)
     sec_slugs = A.unique_slugs(s["key"] for s in view["sections"])
     for s in view["sections"]:
         s["slug"] = sec_slugs[s["key"]]
@@ -427,7 +442,11 @@ def _wrap(text: str, indent: str = "  ") -> list[str]:
 
 def render_markdown(doc: dict) -> str:
     """The PR summary: the decision first, red flags and caveats, then short per-payload tables."""
-    view = build_view(doc, with_charts=False)
+    return _render_markdown(_checked(doc))
+
+
+def _render_markdown(doc: Results) -> str:
+    view = _build_view(doc, with_charts=False)
     out = [f"## msgbench: {QUESTION}", ""]
     out += _wrap("Full report with charts and the evidence for each answer: `index.html` next to this file "
                  "(`msgbench report results.json` rebuilds it). What changed against a base run: "
@@ -457,7 +476,7 @@ def render_markdown(doc: dict) -> str:
                      + ", ".join(_md(c) for c in view["pure_python"]) + ".", "")
         out.append("")
     for t in view["tables"]:
-        out += [f"**{_md(t['payload'])}**" + (f" ({A.fmt_bytes(t['json_bytes'])} as JSON)" if t.get("json_bytes")
+        out += [f"**{_md(t['payload'])}**" + (f" ({A.fmt_bytes(t['json_bytes'])} as JSON)" if t["json_bytes"]
                                               else ""), "",
                 "| codec | raw | zstd | encode | decode |", "|---|---:|---:|---:|---:|"]
         for r in t["rows"]:
@@ -480,18 +499,19 @@ def render_markdown(doc: dict) -> str:
     if view["failures"]:
         out += ["**Failures / unsupported:**", ""]
         for r in view["failures"]:
-            out += _wrap(f"- {_md(r.get('codec'))} × {_md(r.get('payload'))}: {_md(r.get('status'))} — "
-                         f"{_md((r.get('error') or 'no reason recorded')[:200])}")
+            out += _wrap(f"- {_md(r['codec'])} × {_md(r['payload'])}: {_md(r['status'])} — "
+                         f"{_md((r['error'] or 'no reason recorded')[:200])}")
         out.append("")
-    from reports.transport_view import sentences as transport_sentences
+    from reports.transport_view import _sentences as transport_sentences  # typed: doc is checked
 
-    if transport_sentences(doc):  # the transport section's answer, one line per transport and payload
+    loop = transport_sentences(doc)
+    if loop:  # the transport section's answer, one line per transport and payload
         out += ["**Formats in the loop** (share of a call's p50 spent encoding and decoding):", ""]
-        out += [f"- {_md(x)}" for x in transport_sentences(doc)] + [""]
+        out += [f"- {_md(x)}" for x in loop] + [""]
     env = dict(view["environment"])
-    out += _wrap(f"_Environment: {_md(env.get('CPU', '?'))}; {_md(env.get('Python', '?'))}; "
-                 f"git {_md(env.get('git revision', '?')[:12])}; mode {_md(env.get('run mode', '?'))}; "
-                 f"duration {_md(env.get('duration', '?'))}._", "")
+    out += _wrap(f"_Environment: {_md(env['CPU'])}; {_md(env['Python'])}; "
+                 f"git {_md(env['git revision'][:12])}; mode {_md(env['run mode'])}; "
+                 f"duration {_md(env['duration'])}._", "")
     if env.get("command line"):
         out += _wrap(f"_Command: `{env['command line'].replace('`', '')}`_", "")
     return "\n".join(out) + "\n"
@@ -500,6 +520,7 @@ def render_markdown(doc: dict) -> str:
 def write_report(doc: dict, out_dir: str | Path) -> dict[str, Path]:
     """Write ``out_dir/index.html`` and ``out_dir/summary.md`` atomically; return their paths."""
     out_dir = Path(out_dir)
-    html = render_html(doc)
-    md = render_markdown(doc)
+    doc = _checked(doc)  # once for both pages
+    html = _render_html(doc)
+    md = _render_markdown(doc)
     return {"html": write_atomic(out_dir / "index.html", html), "markdown": write_atomic(out_dir / "summary.md", md)}

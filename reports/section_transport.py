@@ -14,16 +14,16 @@ import matplotlib
 from reports import charts
 from reports.analysis import fmt_bytes, fmt_int, fmt_ns
 from reports.sections import NOTES, SectionContext, section
-from reports.transport_view import (
+from reports.transport_view import (  # the _ helpers take the typed document ctx.doc already is
     LABELS,
     PUBSUB,
     RR,
     SHORT,
-    failures,
+    _failures,
+    _pubsub_items,
+    _rr_items,
+    _sentences,
     fmt_pct,
-    pubsub_items,
-    rr_items,
-    sentences,
 )
 
 LAT_COLOURS = {"p50": "#0072B2", "p99": "#56B4E9", "raw": "#000000"}
@@ -91,7 +91,7 @@ def _n(v: float | None, f) -> tuple[str, float | None]:
 def render_transport(data: dict, ctx: SectionContext) -> str:
     doc = ctx.doc
     settings = data.get("settings") or {}
-    rr, ps = rr_items(doc), pubsub_items(doc)
+    rr, ps = _rr_items(doc), _pubsub_items(doc)
     blocks = []
     for t in RR + PUBSUB:
         info = next((x for x in data.get("transports") or [] if isinstance(x, dict) and x.get("name") == t), None)
@@ -153,8 +153,8 @@ def render_transport(data: dict, ctx: SectionContext) -> str:
             block["fig"] = ctx.chart(cid, svg, cap)
         blocks.append(block)
     fails = [(str(r.get("transport")), str(r.get("codec")), str(r.get("payload")), str(r.get("status")),
-              str(r.get("error") or "")) for r in failures(doc)]
-    return ctx.render(TRANSPORT, s=settings, sentences=sentences(doc), blocks=blocks, fails=fails,
+              str(r.get("error") or "")) for r in _failures(doc)]
+    return ctx.render(TRANSPORT, s=settings, sentences=_sentences(doc), blocks=blocks, fails=fails,
                       duration=data.get("duration_s"), notes=[str(n) for n in data.get("notes") or []])
 
 

@@ -35,6 +35,7 @@ from reports.analysis import (
     fmt_ratio,
     unique_slugs,
 )
+from reports.results import Results
 
 
 @dataclass(frozen=True)
@@ -80,9 +81,10 @@ def load_section_modules() -> None:
 
 @dataclass
 class SectionContext:
-    """What a section renderer gets: the whole document and helpers that escape by construction."""
+    """What a section renderer gets: the whole (checked, typed) document and helpers that escape by
+    construction."""
 
-    doc: dict
+    doc: Results
     env: Any  # jinja2.Environment with autoescape
     key: str = ""
     charts: list[str] = field(default_factory=list)  # ids of the charts rendered (for tests / TOC)
@@ -111,15 +113,14 @@ TABLE = """<div class="table-wrap"><table class="sortable">
 </table></div>"""
 
 
-def render_sections(doc: dict, env: Any) -> list[dict]:
+def render_sections(doc: Results, env: Any) -> list[dict]:
     """Every section present in ``doc["sections"]``, known ones in registry order, then unknown ones.
 
-    Returns ``[{"key", "title", "html", "error", "charts"}]``.
+    ``doc`` is the checked document (``reports.results.check``). Returns
+    ``[{"key", "title", "html", "error", "charts"}]``.
     """
     load_section_modules()
-    present = doc.get("sections") or {}
-    if not isinstance(present, dict):
-        return []
+    present = doc["sections"]
     out = []
     known = sorted((s for k, s in SECTIONS.items() if k in present), key=lambda s: (s.order, s.key))
     for s in known:

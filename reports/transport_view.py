@@ -1,6 +1,11 @@
 """Pure view of the ``transport`` section (``bench.transport.section``) joined with the main run's
 rows: per-call figures, the share of a call spent in the format, plain sentences, and the measured
 per-call CPU the wire-cost calculator uses. No I/O; reads only the results document.
+
+The public functions take a whole document from any caller (the report, ``msgbench transport``'s
+terminal summary, the calculator, tests) and normalise it once (``reports.results.normalise``,
+idempotent); the private ``_`` helpers take the typed ``Results`` and index it (the report's own
+modules, which hold a checked document, call those directly).
 """
 
 from __future__ import annotations
@@ -8,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from reports.numbers import fmt_int, fmt_ns, median
+from reports.results import Results, normalise
 
 SECTION = "transport"
 RR = ("http", "grpc", "thrift")  # request/response transports, in report order
@@ -20,7 +26,11 @@ LABELS = {"http": "HTTP/1.1 request/response (aiohttp server and client)",
 
 
 def section_data(doc: dict) -> dict:
-    data = (doc.get("sections") or {}).get(SECTION)
+    return _section_data(normalise(doc))
+
+
+def _section_data(doc: Results) -> dict:
+    data = doc["sections"].get(SECTION)  # the section's own shape is checked here, not by the contract
     return data if isinstance(data, dict) else {}
 
 
@@ -30,11 +40,12 @@ def _num(x: object) -> float | None:
 
 def codec_costs(doc: dict) -> dict[tuple[str, str], tuple[float | None, float | None]]:
     """(codec, payload) -> (encode median ns, decode median ns) from the main run's ok rows."""
-    out = {}
-    for r in doc.get("rows") or []:
-        if isinstance(r, dict) and r.get("status") == "ok":
-            out[(str(r.get("codec")), str(r.get("payload")))] = (median(r.get("encode")), median(r.get("decode")))
-    return out
+    return _codec_costs(normalise(doc))
+
+
+def _codec_costs(doc: Results) -> dict[tuple[str, str], tuple[float | None, float | None]]:
+    return {(r["codec"], r["payload"]): (median(r["encode"]), median(r["decode"]))
+            for r in doc["rows"] if r["status"] == "ok"}
 
 
 def serialization_ns(encode_ns: float | None, decode_ns: float | None, messages: int = 2) -> float | None:
@@ -82,9 +93,13 @@ def _phase(r: dict, key: str) -> dict:
 
 def rr_items(doc: dict) -> list[dict]:
     """One item per ok request/response row, with the figures the report shows."""
-    costs = codec_costs(doc)
+    return _rr_items(normalise(doc))
+
+
+def _rr_items(doc: Results) -> list[dict]:
+    costs = _codec_costs(doc)
     out = []
-    for r in section_data(doc).get("rows") or []:
+    for r in _section_data(doc).get("rows") or []:
         if not isinstance(r, dict) or r.get("transport") not in RR or r.get("status") != "ok":
             continue
         lat, sat, raw = _phase(r, "latency"), _phase(r, "saturation"), _phase(r, "raw")
@@ -108,8 +123,12 @@ def rr_items(doc: dict) -> list[dict]:
 
 
 def pubsub_items(doc: dict) -> list[dict]:
+    return _pubsub_items(normalise(doc))
+
+
+def _pubsub_items(doc: Results) -> list[dict]:
     out = []
-    for r in section_data(doc).get("rows") or []:
+    for r in _section_data(doc).get("rows") or []:
         if not isinstance(r, dict) or r.get("transport") not in PUBSUB or r.get("status") != "ok":
             continue
         thr, lat = _phase(r, "throughput"), _phase(r, "latency")
@@ -125,12 +144,20 @@ def pubsub_items(doc: dict) -> list[dict]:
 
 
 def failures(doc: dict) -> list[dict]:
-    return [r for r in section_data(doc).get("rows") or [] if isinstance(r, dict) and r.get("status") != "ok"]
+    return _failures(normalise(doc))
+
+
+def _failures(doc: Results) -> list[dict]:
+    return [r for r in _section_data(doc).get("rows") or [] if isinstance(r, dict) and r.get("status") != "ok"]
 
 
 def sentences(doc: dict) -> list[str]:
     """Per request/response transport and payload, the format's share of a call, smallest first."""
-    items = rr_items(doc)
+    return _sentences(normalise(doc))
+
+
+def _sentences(doc: Results) -> list[str]:
+    items = _rr_items(doc)
     out = []
     for t in RR:
         for p in dict.fromkeys(it["payload"] for it in items if it["transport"] == t):
@@ -142,18 +169,19 @@ def sentences(doc: dict) -> list[str]:
 
 def build_rows(doc: dict) -> list[dict]:
     """Terminal lines (``text``) for ``msgbench transport``."""
+    doc = normalise(doc)
     out = []
-    for it in rr_items(doc):
+    for it in _rr_items(doc):
         out.append({"text": f"{SHORT[it['transport']]:<10} {it['codec']:<16} {it['payload']:<16} "
                             f"p50 {fmt_ns(it['p50']):>9}  p99 {fmt_ns(it['p99']):>9}  raw p50 {fmt_ns(it['raw_p50']):>9}  "
                             f"{fmt_int(it['sat_rate'])} calls/s at {fmt_int(it['concurrency'])} in flight  "
                             f"format {fmt_pct(it['share'])} of a call"})
-    for it in pubsub_items(doc):
+    for it in _pubsub_items(doc):
         out.append({"text": f"{SHORT[it['transport']]:<10} {it['codec']:<16} {it['payload']:<16} "
                             f"{fmt_int(it['rate'])} msg/s to {fmt_int(it['subscribers'])} subscribers, "
                             f"lost {fmt_int(it['lost'])}; delivery p50 {fmt_ns(it['p50'])} p99 {fmt_ns(it['p99'])} "
                             f"at {fmt_int(it['paced'])} msg/s"})
-    for r in failures(doc):
+    for r in _failures(doc):
         out.append({"text": f"{SHORT.get(str(r.get('transport')), r.get('transport'))} {r.get('codec')} "
                             f"{r.get('payload')}: {r.get('status')}: {r.get('error')}"})
     return out
@@ -163,13 +191,17 @@ def per_call_cpu(doc: dict) -> tuple[list[str], dict[str, dict[str, dict[str, fl
     """For the wire-cost calculator: the transports measured, and payload -> codec -> transport ->
     measured CPU per message sent over it (ns, all processes on the path: client + server for a
     request/response call, publisher + subscribers + broker for pub/sub)."""
+    return _per_call_cpu(normalise(doc))
+
+
+def _per_call_cpu(doc: Results) -> tuple[list[str], dict[str, dict[str, dict[str, float]]]]:
     out: dict[str, dict[str, dict[str, float]]] = {}
     seen: list[str] = []
-    for it in rr_items(doc):
+    for it in _rr_items(doc):
         if it["cpu_call"] is not None:
             out.setdefault(it["payload"], {}).setdefault(it["codec"], {})[it["transport"]] = it["cpu_call"]
             seen.append(it["transport"])
-    for it in pubsub_items(doc):
+    for it in _pubsub_items(doc):
         if it["cpu_msg"] is not None:
             out.setdefault(it["payload"], {}).setdefault(it["codec"], {})[it["transport"]] = it["cpu_msg"]
             seen.append(it["transport"])

@@ -334,3 +334,32 @@ def test_write_report(tmp_path, doc):
     assert paths["html"].name == "index.html" and paths["markdown"].name == "summary.md"
     assert paths["html"].read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert not [p for p in (tmp_path / "r").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_write_report_checks_the_document_once(tmp_path, doc, monkeypatch):
+    """Every way in validates and normalises the document once; the helpers index the typed view."""
+    import reports.render as R
+
+    seen = []
+    real = R.check
+    monkeypatch.setattr(R, "check", lambda d, where="results": seen.append(where) or real(d, where))
+    write_report(doc, tmp_path / "r")
+    assert seen == ["results document"]
+    seen.clear()
+    render_html(doc)
+    render_markdown(doc)
+    assert seen == ["results document"] * 2
+
+
+def test_rows_naming_codecs_and_payloads_missing_from_the_lists_render():
+    """A hand-trimmed file: a timed codec and a payload only the rows name (contract defaults apply)."""
+    st = lambda ns: {"median_ns": ns}  # noqa: E731
+    d = {"schema_version": 1, "codecs": [], "payloads": [],
+         "rows": [{"codec": c, "payload": "only_in_rows", "status": "ok", "encode": st(ns), "decode": st(2 * ns),
+                   "size": {"raw": size}} for c, ns, size in (("json/x", 1000, 300), ("cbor/y", 500, 200))]}
+    out = render_html(d)
+    t = lxml.html.document_fromstring(out)
+    assert t.xpath("//figure[starts-with(@id, 'chart-time-')]") and "only_in_rows" in out
+    assert "(pure Python)" not in out  # no backend recorded: not flagged
+    md = render_markdown(d)
+    assert "| cbor/y | 200 B |" in md and "| json/x | 300 B |" in md
