@@ -402,7 +402,7 @@ def recommendations(doc: dict) -> list[Recommendation]:
     if evo is not None:
         recs.append(evo)
     info = codec_info(doc)
-    text = {r["codec"] for r in ok_rows(doc) if r["codec"] in info and not info[r["codec"]]["binary"]}
+    text = {r["codec"] for r in ok_rows(doc) if r["codec"] in info and info[r["codec"]]["binary"] is False}
     metric, fmt, word = (total_ns, fmt_ns, "fastest text format") if has_timing(doc) else \
         (raw_size, fmt_bytes, "smallest text format")
     rec = _metric_rec(doc, "readable", "Human-readable (text format)", metric, fmt, word, text,

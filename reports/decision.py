@@ -469,7 +469,7 @@ def answers(doc: dict) -> list[Answer]:
     e = _evolution_answer(doc)
     if e is not None:
         out.append(e)
-    text = {c for c, i in info.items() if not i["binary"]}
+    text = {c for c, i in info.items() if i["binary"] is False}  # None: the file does not say
     if timed:
         r = _metric_answer(doc, "readable", "Human-readable (text), fastest encode + decode", speed_ns,
                            A.fmt_ns, payloads, "fastest text format", text, info)

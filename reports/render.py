@@ -20,7 +20,7 @@ from markupsafe import Markup
 from reports import analysis as A
 from reports import charts
 from reports import decision as D
-from reports.results import CodecInfo, Results, Row, Stats, check, normalise, write_atomic
+from reports.results import CodecInfo, Results, Row, Stats, check, codec_defaults, write_atomic
 from reports.sections import CHART_FIGURE, render_sections
 
 HERE = Path(__file__).parent
@@ -67,9 +67,7 @@ def _stats_view(st: Stats | None) -> dict | None:
 def _codec_infos(doc: Results, names: list[str]) -> dict[str, CodecInfo]:
     """Every codec in ``names`` (those that only appear in rows too, with the contract's defaults)."""
     info = {c["name"]: c for c in doc["codecs"]}
-    missing = [{"name": n} for n in names if n not in info]
-    if missing:
-        info.update((c["name"], c) for c in normalise({"codecs": missing, "payloads": [], "rows": []})["codecs"])
+    info.update((n, codec_defaults(n)) for n in names if n not in info)
     return info
 
 

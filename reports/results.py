@@ -525,6 +525,11 @@ def _codec_view(c: dict) -> CodecInfo:
     return out  # type: ignore[return-value]
 
 
+def codec_defaults(name: str) -> CodecInfo:
+    """The typed entry of a codec the file names only in its rows (every field at its default)."""
+    return _codec_view({"name": name})
+
+
 def _payload_view(p: dict) -> PayloadInfo:
     out: dict[str, Any] = dict(p)
     out["description"] = _text(p.get("description"))
