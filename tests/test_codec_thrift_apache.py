@@ -128,10 +128,10 @@ def test_garbage_truncation_and_huge_counts_raise_quickly_without_allocating(cod
     tracemalloc.start()
     try:
         for data in bad:
-            t0 = time.perf_counter()
+            t0 = time.process_time()  # CPU time: another process's load cannot fail it
             with pytest.raises(Exception):  # noqa: B017 - the library's own exception types
                 p.from_native(p.decode(data))
-            assert time.perf_counter() - t0 < 1.0, data
+            assert time.process_time() - t0 < 1.0, data
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()

@@ -240,7 +240,7 @@ def test_calibration_section_shape_and_report(tmp_path: Path) -> None:
     for r in data["rows"]:
         assert r["payload"] == "trip_request" and r["error"] is None
         assert r["harness_ns"] > 0 and r["bare_ns"] > 0 and len(r["ratios"]) == data["alternations"]
-        assert 0.5 < r["ratio"] < 2.0  # loose: the point is the shape, the machine is shared
+        assert r["ratio"] > 0  # its size is measured by `msgbench calibrate`, never asserted on live timing
         assert r["ratio"] == pytest.approx(r["harness_ns"] / r["bare_ns"], rel=1e-3)
     doc = {"schema_version": 1, "rows": [], "codecs": [], "payloads": [], "sections": {"calibration": data}}
     html = render_html(doc)

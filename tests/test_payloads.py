@@ -131,10 +131,10 @@ def test_generation_is_deterministic() -> None:
 
 
 def test_generation_is_fast() -> None:
-    t0 = time.perf_counter()
+    t0 = time.process_time()  # CPU time: another process's load cannot fail it
     for p in taxi.payloads():
         p.value  # noqa: B018 - build + normalize
-    assert time.perf_counter() - t0 < 1.0  # ~0.05 s here; generous for a busy shared machine
+    assert time.process_time() - t0 < 1.0  # ~0.05 s here
 
 
 def test_types_are_shared_not_redefined() -> None:

@@ -484,10 +484,10 @@ def test_capnp_zero_size_element_amplification_is_refused(codec: str) -> None:
     struct.pack_into("<Q", b, 24, ((1 << 29) - 1) << 2)  # tag: 2**29-1 elements of 0 data/0 pointer words
     data = bytes(b) if codec == "capnp/unpacked" else capnp_pack(bytes(b))
     prepared = _codec(codec).prepare(_BOX)
-    t0 = time.perf_counter()
+    t0 = time.process_time()  # CPU time: another process's load cannot fail it
     with pytest.raises(Exception, match="traversal limit"):
         prepared.decode(data)
-    assert time.perf_counter() - t0 < 5
+    assert time.process_time() - t0 < 5
 
 
 def test_flatbuffers_huge_declared_lengths_raise_before_reading() -> None:
