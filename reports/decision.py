@@ -428,22 +428,42 @@ def _evolution_answer(doc: Results) -> Answer | None:
     a = Answer("evolution", rec.priority, rec.codec, summary=rec.summary, evidence=list(rec.evidence),
                caveats=list(rec.caveats))
     scores = A.evolution_scores(doc["sections"]["evolution"])  # there: _evolution_rec found it
-
-    def num(c):
-        s = scores.get(c) or {}
-        return f"{s.get('good', 0)}/{s.get('cells', 0)} ideal" if s.get("cells") else "–"
-
     if rec.codec:
-        a.number = num(rec.codec)
-        a.scope = f"{(scores.get(rec.codec) or {}).get('silent', 0)} silently wrong"
+        # the number and the gap are what decided the ranking (A._evolution_rec): silently wrong cells
+        # first, then the ideal share of the safe changes' backward/forward cells; the overall count
+        # rides along so a reader sees both
+        s0 = scores[rec.codec]
+        a.number, a.scope = _evolution_number(s0), _evolution_scope(s0)
         order = [e.split(":", 1)[0] for e in rec.evidence]
         other = next((c for c in order if format_of(c) != format_of(rec.codec)), None)
         if other:
+            s1 = scores[other]
             a.runner_up = other
-            a.runner_number = f"{num(other)}, {(scores.get(other) or {}).get('silent', 0)} silently wrong"
-            s0, s1 = scores.get(rec.codec, {}), scores.get(other, {})
-            a.gap = f"{s0.get('good', 0) - s1.get('good', 0):+d} ideal cells" if s1 else "–"
+            a.runner_number = f"{_evolution_number(s1)}, {_evolution_scope(s1)}"
+            a.gap = _evolution_gap(s0, s1)
     return a
+
+
+def _evolution_number(s: dict) -> str:
+    return f"{s['safe_good']}/{s['safe_cells']} ideal" if s["safe_cells"] else f"{s['good']}/{s['cells']} ideal"
+
+
+def _evolution_scope(s: dict) -> str:
+    # short: the first screen holds every answer at 1366x768 (the overall counts are in the why card)
+    return f"on safe changes; {s['silent']} silent" if s["safe_cells"] else f"{s['silent']} silently wrong"
+
+
+def _evolution_gap(s0: dict, s1: dict) -> str:
+    """The first criterion of the ranking on which pick and runner-up differ."""
+    if s0["silent"] != s1["silent"]:
+        return f"{s0['silent'] - s1['silent']:+d} silent"
+    r0, r1 = (s["safe_good"] / max(s["safe_cells"], 1) for s in (s0, s1))
+    if r0 != r1:
+        if s0["safe_cells"] == s1["safe_cells"]:
+            d = s0["safe_good"] - s1["safe_good"]
+            return f"{d:+d} ideal cell{'s' if abs(d) != 1 else ''}"  # on safe changes, as the numbers say
+        return f"{100 * (r0 - r1):+.0f} pts ideal"
+    return f"{s0['good'] - s1['good']:+d} ideal in all"
 
 
 def answers(doc: dict) -> list[Answer]:

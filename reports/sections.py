@@ -28,6 +28,7 @@ from markupsafe import Markup
 
 from reports import charts
 from reports.analysis import (
+    SILENT_OUTCOMES,
     evolution_cell_good,
     fmt_bytes,
     fmt_int,
@@ -241,7 +242,6 @@ def render_evolution(data: dict, ctx: SectionContext) -> str:
                       scenarios=scenarios, safe={s[0] for s in safe}, rules=rules_items)
 
 
-SILENT_OUTCOMES = ("changed", "lost", "corrupted")
 SILENT_WORDS = {"changed": "changed", "lost": "lost", "corrupted": "corrupted"}
 
 

@@ -108,6 +108,23 @@ def expected_answers(doc: dict) -> dict[str, tuple]:
     faults.sort()
     out["safety"] = ((None, faults[0][2]), next(((None, c) for *_, c in faults if fmt_of(c) != fmt_of(faults[0][2])),
                                                 None))
+    evo = doc["sections"].get("evolution")
+    if evo:  # silently wrong cells first, then the ideal share on the safe changes' backward/forward cells
+        safe, per = set(evo.get("safe_scenarios", [])), defaultdict(lambda: [0, 0, 0, 0, 0])
+        for c in evo["cells"]:
+            if c["outcome"] == "unsupported":
+                continue
+            good = c["ideal"] if isinstance(c.get("ideal"), bool) else c["outcome"] in ("ok", "defaulted",
+                                                                                         "preserved-unknown")
+            s = per[c["codec"]]  # silent, safe ideal, safe cells, ideal, cells
+            s[0] += c["outcome"] in ("changed", "lost", "corrupted")
+            s[3], s[4] = s[3] + good, s[4] + 1
+            if c["scenario"] in safe and c["direction"] in ("backward", "forward"):
+                s[1], s[2] = s[1] + good, s[2] + 1
+        ranked = sorted((v[0], -v[1] / max(v[2], 1), -v[3] / v[4], c) for c, v in per.items())
+        out["evolution"] = ((None, ranked[0][3]),
+                            next(((None, c) for *_, c in ranked if fmt_of(c) != fmt_of(ranked[0][3])), None))
+        out["evolution_numbers"] = {c: v for c, v in per.items()}
     text = {c["name"] for c in doc["codecs"] if c.get("binary") is False}
     out["readable"] = with_runner_up(rank(doc, lambda r: (r.get("encode_typed") or {}).get("median_ns", 0)
                                           + (r.get("decode_typed") or {}).get("median_ns", 0), payloads, text))
@@ -142,8 +159,23 @@ def test_every_answer_recomputes_from_results_json(source, request):
     else:
         doc, tree = recorded(), request.getfixturevalue("rec_tree")
     expected = expected_answers(doc)
+    evolution_numbers = expected.pop("evolution_numbers", None)
     shown = page_rows(tree)
     assert set(expected) <= set(shown), (sorted(expected), sorted(shown))
+    if evolution_numbers:  # the number shown is the one that decided: the safe changes' ideal share
+        pick, runner = expected["evolution"][0][1], expected["evolution"][1][1]
+        s0, s1 = evolution_numbers[pick], evolution_numbers[runner]
+        assert shown["evolution"]["number"].startswith(f"{s0[1]}/{s0[2]} ideal"), shown["evolution"]
+        assert f"on safe changes; {s0[0]} silent" in shown["evolution"]["number"]
+        assert f"{s1[1]}/{s1[2]} ideal, on safe changes; {s1[0]} silent" in shown["evolution"]["runner"]
+        assert f"{s1[1]}/{s1[2]} ideal" in shown["evolution"]["runner"], shown["evolution"]
+        gap = shown["evolution"]["gap"]  # the first criterion on which they differ
+        if s0[0] != s1[0]:
+            assert gap.startswith(f"{s0[0] - s1[0]:+d} silent"), gap
+        elif s0[2] == s1[2] and s0[1] != s1[1]:
+            assert gap.startswith(f"{s0[1] - s1[1]:+d} ideal cell"), gap
+        elif s0[1] * s1[2] == s1[1] * s0[2]:
+            assert gap.startswith(f"{s0[3] - s1[3]:+d} ideal in all"), gap
     for key, ((value, codec), runner) in expected.items():
         row = shown[key]
         # "Format (implementation)": the pick names the format and the codec that earned it
