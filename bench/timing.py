@@ -65,6 +65,10 @@ class Plan:
     # Wall time one figure may take in one process, warm-up included: a slow call (a multi-MB
     # document) gets fewer rounds (never fewer than 3) and no warm-up beyond the sizing calls.
     max_case_s: float = 10.0
+    # Rounds for a call whose min_rounds alone would take over twice the figure's budget (None: no
+    # such shortcut, min_rounds stand). Quick mode's rough answer on a multi-MB document: 3 rounds
+    # per process, the sizing call as the warm-up; the processes still give the spread.
+    slow_rounds: int | None = None
     # Worker processes per codec (interleaved between codecs); the budgets above are per process.
     # The variation between processes is what a rerun sees (see reports.stats.combine).
     processes: int = 4
@@ -80,7 +84,7 @@ class Plan:
     @classmethod
     def quick(cls) -> Plan:
         return cls(budget_s=0.025, conversion_budget_s=0.008, round_s=0.0002, min_rounds=5, warmup_rounds=2,
-                   processes=3, max_case_s=1.0)
+                   processes=3, max_case_s=1.0, slow_rounds=3)
 
     @classmethod
     def full(cls) -> Plan:
@@ -147,6 +151,9 @@ def plan_case(case: Case, plan: Plan) -> None:
     round_time = max(per_call * case.inner_loops, 1e-9)
     case.rounds = int(max(plan.min_rounds, min(plan.max_rounds, case.budget_s / round_time)))
     case.warmup_rounds = plan.warmup_rounds
+    if plan.slow_rounds and round_time * plan.min_rounds > 2 * case.budget_s:  # the budget is long gone
+        case.warmup_rounds = 0  # the sizing calls above already warmed it up
+        case.rounds = min(case.rounds, plan.slow_rounds)
     if round_time * (case.rounds + case.warmup_rounds) > plan.max_case_s:  # a slow call: bounded wall time
         case.warmup_rounds = 0  # the sizing calls above already warmed it up
         case.rounds = max(3, min(case.rounds, int(plan.max_case_s / round_time)))

@@ -356,6 +356,26 @@ def test_a_slow_call_gets_a_bounded_number_of_rounds_in_quick_mode() -> None:
     assert fast.rounds >= Plan.quick().min_rounds and fast.warmup_rounds == Plan.quick().warmup_rounds
 
 
+def test_a_call_past_the_quick_budget_gets_three_rounds_and_no_extra_warm_up() -> None:
+    """A 30 ms call (a 2 MB document's decode) blows quick's 25 ms budget five times over with
+    min_rounds: quick takes 3 rounds per process and lets the sizing call warm it up (the full
+    plan keeps its min_rounds and warm-up). Sleep-based: load cannot make a call shorter."""
+    import time as _time
+
+    from bench.timing import Case, plan_case
+
+    def medium(_: object) -> None:
+        _time.sleep(0.03)
+
+    quick, full = Plan.quick(), Plan.full()
+    case = Case("decode", medium, None, quick.budget_s)
+    plan_case(case, quick)
+    assert (case.rounds, case.warmup_rounds) == (3, 0)
+    case = Case("decode", medium, None, full.budget_s)
+    plan_case(case, full)
+    assert (case.rounds, case.warmup_rounds) == (full.min_rounds, full.warmup_rounds)
+
+
 def test_calibrate_table_keeps_every_figure_whole_and_puts_long_reasons_below() -> None:
     import io
 
