@@ -28,7 +28,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from payloads.evolution import DIRECTIONS, Ideal, Scenario, ideal, reject, zero_value
+from payloads.evolution import DIRECTIONS, Ideal, Scenario, Variant, ideal, reject, zero_value
 from payloads.model import (
     INT32_MAX,
     INT32_MIN,
@@ -211,6 +211,54 @@ def _read(wt: Type, rt: Type, v: Any, path: str, subs: list[str], lenient: bool,
     return no(f"{path}: a {wt.type_name} written where the reader expects a {rt.type_name}")
 
 
+# A value of the writer's type that the reader's type cannot hold, per (writer kind, reader kind):
+# issue 12's rule that a type change is judged with a value that fits and one that does not.
+_EDGE = {
+    ("int64", "int32"): 5_000_000_000, ("timestamp", "int32"): 5_000_000_000,
+    ("int32", "float32"): 16_777_217, ("int64", "float32"): 16_777_217, ("timestamp", "float32"): 16_777_217,
+    ("int64", "float64"): 2**53 + 1, ("timestamp", "float64"): 2**53 + 1,
+    ("float32", "int32"): 0.5, ("float64", "int32"): 0.5, ("float32", "int64"): 0.5, ("float64", "int64"): 0.5,
+    ("float32", "timestamp"): 0.5, ("float64", "timestamp"): 0.5,
+    ("float64", "float32"): 0.1,
+    ("bytes", "string"): b"\xff\xfe",
+}
+
+
+def edge_value(wt: Type, rt: Type, v: Any, path: str = "", changed: list[str] | None = None) -> Any:
+    """``v`` (a ``wt`` value) with every leaf whose type the reader changed replaced by a value of
+    the writer's type the reader's type cannot hold (5,000,000,000 for an int64 read as int32, a
+    symbol the reader's enum lacks, ...); ``changed`` collects the paths replaced. Leaves the reader
+    reads unchanged keep their values, so the result differs from ``v`` only where the change bites."""
+    changed = [] if changed is None else changed
+    if v is None:
+        return None
+    if isinstance(wt, Primitive) and isinstance(rt, Primitive):
+        e = _EDGE.get((wt.kind, rt.kind))
+        if e is None:
+            return v
+        changed.append(path)
+        return e
+    if isinstance(wt, EnumType) and isinstance(rt, EnumType):
+        missing = [s for s in wt.symbols if s not in rt.symbols]
+        if missing and v in rt.symbols:
+            changed.append(path)
+            return missing[0]
+        return v
+    if isinstance(wt, ListType) and isinstance(rt, ListType):
+        return [edge_value(wt.items, rt.items, x, path, changed) for x in v]
+    if isinstance(wt, MapType) and isinstance(rt, MapType):
+        return {k: edge_value(wt.values, rt.values, x, path, changed) for k, x in v.items()}
+    if isinstance(wt, Record) and isinstance(rt, Record):
+        out = dict(v)
+        for wf in wt.fields:
+            rf = next((f for f in rt.fields if f.id == wf.id or _field_match(wf, f)), None)
+            if rf is not None and out.get(wf.name) is not None:
+                out[wf.name] = edge_value(wf.type, rf.type, out[wf.name], f"{path}.{wf.name}" if path else wf.name,
+                                          changed)
+        return out
+    return v
+
+
 def ideal_read(writer: Record, reader: Record, value: dict, zero_defaults: bool = False) -> Ideal:
     """What the ideal reader of ``reader`` makes of ``value`` written with ``writer``.
     ``zero_defaults``: a missing non-optional field reads as its zero value (proto3 semantics:
@@ -254,9 +302,12 @@ def version_values(versions: list[ImportedSchema], samples: list[str] | None = N
     return out
 
 
-def scenarios_for(versions: list[ImportedSchema], values: list[dict]) -> list[Scenario]:
-    """v(i)->v(i+1) for every step, then v(i)->v(j) for the transitive pairs."""
+def scenarios_for(versions: list[ImportedSchema], values: list[dict],
+                  given: list[bool] | None = None) -> list[Scenario]:
+    """v(i)->v(i+1) for every step, then v(i)->v(j) for the transitive pairs. ``given[i]``: version
+    i's value came from the user's sample (else it was generated)."""
     n = len(versions)
+    given = list(given) if given is not None else [False] * n
     pairs = [(i, i + 1) for i in range(n - 1)] + [(i, j) for i in range(n) for j in range(i + 2, n)]
     out = []
     for i, j in pairs:
@@ -266,10 +317,23 @@ def scenarios_for(versions: list[ImportedSchema], values: list[dict]) -> list[Sc
         back = ideal_read(old, new, a, zero)
         fwd = ideal_read(new, old, b, zero)
         sid = f"v{i + 1}->v{j + 1}"
-        out.append(Scenario(
-            sid, f"{Path(versions[i].source).name} -> {Path(versions[j].source).name}",
-            f"your change from version {i + 1} to version {j + 1}" + (" (transitive)" if j > i + 1 else ""),
-            "user", old, new, a, b, not back.reject and not fwd.reject, backward=back, forward=fwd))
+        title = f"{Path(versions[i].source).name} -> {Path(versions[j].source).name}"
+        what = f"your change from version {i + 1} to version {j + 1}" + (" (transitive)" if j > i + 1 else "")
+        # a changed type is also tried with a value past what the other side's type holds (the
+        # scenario's own values, judged after the given/generated ones; a cell shows both)
+        hit: list[str] = []
+        a_edge, b_edge = edge_value(old, new, a, "", hit), edge_value(new, old, b, "", hit)
+        if hit:
+            back_e, fwd_e = ideal_read(old, new, a_edge, zero), ideal_read(new, old, b_edge, zero)
+            label = "past the other type (" + ", ".join(dict.fromkeys(hit))[:80] + ")"
+            out.append(Scenario(
+                sid, title, what, "user", old, new, a_edge, b_edge,
+                not any(x.reject for x in (back, fwd, back_e, fwd_e)), backward=back_e, forward=fwd_e,
+                value_label=label, variants=(Variant("as given" if given[i] or given[j] else "generated", a, b,
+                                                     back, fwd),)))
+        else:
+            out.append(Scenario(sid, title, what, "user", old, new, a, b, not back.reject and not fwd.reject,
+                                backward=back, forward=fwd))
     return out
 
 
@@ -353,7 +417,8 @@ def _rule_ok(rules_data: dict, tool: str, direction: str) -> tuple[bool, str]:
 
 def observed_ok(cell: dict, exp_reject: bool) -> bool:
     """The bytes allow this direction: the ideal reader accepts and the codec did what it should."""
-    return bool(cell.get("ideal")) and not exp_reject and cell["outcome"] not in ("error", "corrupted", "unsupported")
+    return bool(cell.get("ideal")) and not exp_reject and cell["outcome"] not in ("error", "changed", "lost", "corrupted",
+                                                                                   "unsupported")
 
 
 def disagreements(rules_data: dict, matrix: dict, scenarios: list[Scenario]) -> list[dict]:
@@ -370,15 +435,16 @@ def disagreements(rules_data: dict, matrix: dict, scenarios: list[Scenario]) -> 
                              and c["direction"] == d), None)
                 if cell is None:
                     continue
-                if d == "roundtrip":  # the rules do not look at intermediaries: compatible both ways
-                    # claims it is safe to deploy readers and writers in any order
+                if d in ("roundtrip", "backward-roundtrip"):  # the rules do not look at intermediaries:
+                    # compatible both ways claims it is safe to deploy readers and writers in any order
                     rok, why = both, "compatible in both directions" if both else "not compatible both ways"
                     if not rok:
                         continue
                 else:
                     rok, why = _rule_ok(rules_data, tool, d)
                 exp = last.expectation(d)
-                ook = observed_ok(cell, bool(exp.reject)) or (d == "roundtrip" and bool(cell.get("ideal")))
+                ook = observed_ok(cell, bool(exp.reject)) or (d in ("roundtrip", "backward-roundtrip")
+                                                              and bool(cell.get("ideal")))
                 if rok != ook:
                     out.append({"tool": tool, "codec": col, "direction": d, "scenario": last.id,
                                 "rule": "compatible" if rok else "breaking", "rule_detail": why,
@@ -465,7 +531,7 @@ def build_report(paths: list[str], root: str | None = None, samples: list[str] |
                  include_dirs: list[str] | None = None) -> tuple[dict, list[Scenario]]:
     versions = load_versions(paths, root, include_dirs)
     values = version_values(versions, samples)
-    scenarios = scenarios_for(versions, values)
+    scenarios = scenarios_for(versions, values, [bool(samples)] * len(versions))
     matrix = run_user_matrix(codecs or [], scenarios, plugins, log)
     rules_data = rules_for(versions)
     n = len(versions)
@@ -490,6 +556,8 @@ def markdown(doc: dict, level: str | None = None, violated: list[str] | None = N
         lines.append(f"**{level}: {'VIOLATED' if violated else 'holds'}**")
         for w in (violated or [])[:8]:
             lines.append(f"- {w}")
+        if len(violated or []) > 8:
+            lines.append(f"- (+{len(violated or []) - 8} more in evolve.json)")
         lines.append("")
     notes = [n for x in v for n in x["notes"]]
     if notes:
@@ -527,4 +595,6 @@ def markdown(doc: dict, level: str | None = None, violated: list[str] | None = N
         for d in doc["disagreements"][:8]:
             lines.append(f"- {d['tool']} says {d['rule']} ({d['rule_detail'][:120]}); {d['codec']} {d['direction']} "
                          f"observed {d['observed']}{'' if d['ideal'] else '*'}: {d['evidence'][:160]}")
+        if len(doc["disagreements"]) > 8:
+            lines.append(f"- (+{len(doc['disagreements']) - 8} more in evolve.json)")
     return "\n".join(lines) + "\n"

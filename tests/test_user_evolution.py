@@ -205,3 +205,56 @@ def test_evolve_mixed_languages_is_a_clear_error(tmp_path, capsys) -> None:
 def test_imported_schemas_of_the_fixtures_fit_the_model() -> None:
     for p in sorted(HERE.rglob("trip_v*.*")):
         assert import_schema(p).record.fields
+
+
+def test_edge_value_replaces_only_what_the_change_bites() -> None:
+    from bench.user_evolution import edge_value
+
+    wide = replace(BASE, fields=(BASE.fields[0], replace(BASE.fields[1], type=INT64), BASE.fields[2]))
+    hit: list[str] = []
+    v = {"id": "t", "seats": 2, "note": "n"}
+    assert edge_value(wide, BASE, v, "", hit) == {"id": "t", "seats": 5_000_000_000, "note": "n"} and hit == ["seats"]
+    assert "does not fit in int32" in ideal_read(wide, BASE, edge_value(wide, BASE, v)).reject
+    hit = []
+    assert edge_value(BASE, wide, v, "", hit) == v and hit == []  # every int32 fits an int64: nothing to try
+    e1, e2 = EnumType("S", ("A", "B")), EnumType("S", ("A", "B", "C"))
+    r1, r2 = Record("T", (Field("s", e1, 1),)), Record("T", (Field("s", e2, 1),))
+    assert edge_value(r2, r1, {"s": "A"}) == {"s": "C"}  # a symbol the old reader lacks
+    assert edge_value(r1, r2, {"s": "A"}) == {"s": "A"}
+
+
+def test_evolve_without_samples_tries_a_value_past_the_old_type(tmp_path) -> None:
+    """Issue 12's rule on the user's change: a retyped field is tried with the generated value (it
+    fits) and with one past the other side's type, so the verdict does not hang on the one value
+    the generator happened to pick (it gave exit 0 for int32 -> int64 FORWARD before)."""
+    out, md = tmp_path / "out", tmp_path / "answer.md"
+    rc = main(["evolve", "--old", str(HERE / "proto" / "trip_v1.proto"), "--new", str(HERE / "proto" / "trip_v2.proto"),
+               "--formats", *CODECS, "--out", str(out), "--markdown", str(md), "--level", "FORWARD"])
+    doc = json.loads((out / "evolve.json").read_text())
+    cell = _cell(doc, "protobuf/upb", "forward")
+    labels = [v["label"] for v in cell["values"]]
+    assert labels[0] == "generated" and labels[1].startswith("past the other type (") and "distance_m" in labels[1]
+    assert [v["outcome"] for v in cell["values"]][1] == "changed" and cell["outcome"] == "changed"
+    assert rc == 1 and "FORWARD: VIOLATED" in md.read_text()
+    # the rules table lists broken Thrift rules: no roundtrip cell may be shown as "thrift says compatible"
+    assert not doc["rules"]["thrift"]["ok"]
+    assert not [d for d in doc["disagreements"] if d["tool"] == "thrift" and d["rule"] == "compatible"
+                and d["direction"] in ("roundtrip", "backward-roundtrip")]
+
+
+def test_markdown_says_how_many_disagreements_are_left_out() -> None:
+    from bench.user_evolution import markdown
+
+    doc = {"versions": [{"file": "a.avsc", "language": "avro", "notes": []}, {"file": "b.avsc", "language": "avro",
+                                                                              "notes": []}],
+           "rules": {"avro": {"source": "s", "levels": {k: {"ok": True, "why": []} for k in
+                                                        ("BACKWARD", "FORWARD", "FULL", "FULL_TRANSITIVE")}},
+                     "buf": {"source": "s", "categories": {"WIRE": {"ok": True, "rules": []}}},
+                     "thrift": {"source": "s", "ok": True, "findings": []}},
+           "matrix": {"scenarios": [{"id": "v1->v2"}], "codecs": [], "cells": []}, "mapping": {"v1->v2": {}},
+           "ideal": {}, "disagreements": [{"tool": "avro", "rule": "compatible", "rule_detail": "x", "codec": "c",
+                                           "direction": "forward", "observed": "lost", "ideal": False,
+                                           "evidence": f"e{i}"} for i in range(11)]}
+    text = markdown(doc, "FULL", [f"why {i}" for i in range(10)])
+    assert "- (+3 more in evolve.json)" in text and "- (+2 more in evolve.json)" in text
+    assert "e7" in text and "e8" not in text
