@@ -702,7 +702,9 @@ def _where(cells: list[tuple[str, str]], data: dict, limit: int = 6) -> str:
 
 
 def _short(c: dict) -> str:
-    return f"{c['scenario']} {c['direction']}: {c.get('brief') or c['outcome']}"
+    """``widen-int backward: lost*`` (a cell that tried several values: its per-value brief, which
+    marks each value itself)."""
+    return f"{c['scenario']} {c['direction']}: {c.get('brief') or c['outcome'] + ('' if c.get('ideal') else '*')}"
 
 
 def summarize(data: dict) -> list[str]:

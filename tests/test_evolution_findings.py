@@ -298,3 +298,15 @@ def test_tolerant_xml_reader_refuses_text_where_a_list_is_expected() -> None:
     with pytest.raises(XmlDecodeError, match="holds the text 'hello'"):
         prep.decode(b"<T><note>hello</note></T>")
     assert prep.decode(b"<T><note/></T>") == {"note": []}
+
+
+def test_summary_marks_a_single_value_cell_that_is_not_ideal() -> None:
+    """The summary's safe-change list says '(* = not ideal for that value)': a cell that tried one
+    value must carry the star too (thrift/binary's widen-int backward printed as plain 'lost')."""
+    cells = [{"scenario": "widen-int", "codec": "thrift/binary", "direction": "backward", "outcome": "lost",
+              "ideal": False, "detail": "d"},
+             {"scenario": "widen-int", "codec": "thrift/binary", "direction": "forward", "outcome": "ok",
+              "ideal": True, "detail": "d"}]
+    summary = " ".join(ev.summarize({"scenarios": [sc.BY_ID["widen-int"].to_json()], "codecs": ["thrift/binary"],
+                                     "safe_scenarios": ["widen-int"], "cells": cells}))
+    assert "thrift/binary (widen-int backward: lost*)" in summary, summary
