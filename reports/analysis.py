@@ -167,20 +167,19 @@ def ok_rows(doc: Results, payload: str | None = None) -> list[Row]:
     return [r for r in doc["rows"] if r["status"] == "ok" and (payload is None or r["payload"] == payload)]
 
 
-def payload_names(doc: Results) -> list[str]:
-    names = [p["name"] for p in doc["payloads"]]
-    for r in doc["rows"]:  # rows for a payload missing from the payload list still count
-        if r["payload"] not in names:
-            names.append(r["payload"])
+def _names(listed: list, rows: list[Row], key: str) -> list[str]:
+    """The names in the file's list, then those only its rows mention (they still count)."""
+    names = [x["name"] for x in listed]
+    names += [n for n in dict.fromkeys(r[key] for r in rows) if n not in names]
     return names
+
+
+def payload_names(doc: Results) -> list[str]:
+    return _names(doc["payloads"], doc["rows"], "payload")
 
 
 def codec_names(doc: Results) -> list[str]:
-    names = [c["name"] for c in doc["codecs"]]
-    for r in doc["rows"]:  # rows for a codec missing from the codec list still count
-        if r["codec"] not in names:
-            names.append(r["codec"])
-    return names
+    return _names(doc["codecs"], doc["rows"], "codec")
 
 
 def codec_info(doc: Results) -> dict[str, CodecInfo]:
