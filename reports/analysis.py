@@ -18,7 +18,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reports.numbers import fmt_int, fmt_ns, median  # noqa: F401 - re-exported for the views
-from reports.results import CodecInfo, Results, Row, Stats, normalise
+from reports.results import (
+    CodecInfo,
+    EvolutionCell,
+    EvolutionSection,
+    Results,
+    Row,
+    Stats,
+    evolution_section,
+    normalise,
+)
 
 DEFAULT_RATE = 10_000  # messages per second
 DEFAULT_LINK_BPS = 1e9  # 1 Gbit/s
@@ -31,13 +40,13 @@ SAFE_OUTCOMES = ("ok", "defaulted", "preserved-unknown")
 SILENT_OUTCOMES = ("changed", "lost", "corrupted")
 
 
-def evolution_cell_good(cell: dict) -> bool:
+def evolution_cell_good(cell: EvolutionCell) -> bool:
     """Did the reader get what it ideally should? The producer's ``ideal`` flag when recorded (it
     knows, e.g., that rejecting an unrepresentable value is right, and that an old reader dropping
     a field it does not know is compatible); otherwise a usable-value outcome."""
-    if isinstance(cell.get("ideal"), bool):
+    if cell["ideal"] is not None:
         return cell["ideal"]
-    return cell.get("outcome") in SAFE_OUTCOMES
+    return cell["outcome"] in SAFE_OUTCOMES
 
 
 # ---------------------------------------------------------------------------------------------
@@ -306,24 +315,22 @@ def _metric_rec(doc: Results, key: str, priority: str, metric: Metric, fmt: Call
     return Recommendation(key, priority, codec, summary, evidence, caveats)
 
 
-def evolution_scores(evo: dict) -> dict[str, dict]:
+def evolution_scores(evo: EvolutionSection) -> dict[str, dict]:
     """Per codec: counts of outcomes over all cells (every direction, roundtrips included), and over
     the backward/forward cells of the safe scenarios only. A cell's outcome is the worse of the
     values it tried and, for tag-based codecs, the library's (not msgbench's adapter's)."""
-    safe = set(evo.get("safe_scenarios", []) or [])
+    safe = set(evo["safe_scenarios"])
 
     def blank() -> dict:
         return {"cells": 0, "good": 0, "silent": 0, "changed": 0, "lost": 0, "corrupted": 0, "safe_cells": 0,
                 "safe_good": 0, "error": 0, "multi_value": 0}
 
     out: dict[str, dict] = {}
-    for c in evo.get("codecs", []) or []:
-        out[str(c)] = blank()
-    for cell in evo.get("cells", []) or []:
-        if not isinstance(cell, dict):
-            continue
-        s = out.setdefault(str(cell.get("codec")), blank())
-        outcome = cell.get("outcome")
+    for c in evo["codecs"]:
+        out[c] = blank()
+    for cell in evo["cells"]:
+        s = out.setdefault(cell["codec"], blank())
+        outcome = cell["outcome"]
         if outcome == "unsupported":
             continue
         good = evolution_cell_good(cell)
@@ -334,8 +341,8 @@ def evolution_scores(evo: dict) -> dict[str, dict]:
         s["lost"] += outcome == "lost"
         s["corrupted"] += outcome == "corrupted"
         s["error"] += outcome == "error"
-        s["multi_value"] += bool(cell.get("values"))
-        if cell.get("scenario") in safe and cell.get("direction") in ("backward", "forward"):
+        s["multi_value"] += bool(cell["values"])
+        if cell["scenario"] in safe and cell["direction"] in ("backward", "forward"):
             s["safe_cells"] += 1
             s["safe_good"] += good
     return out
@@ -358,8 +365,8 @@ EVOLUTION_CONDITIONS = {
 
 
 def _evolution_rec(doc: Results) -> Recommendation | None:
-    evo = doc["sections"].get("evolution")
-    if not isinstance(evo, dict) or "cells" not in evo:
+    evo = evolution_section(doc)
+    if evo is None:
         return None
     scores = {c: s for c, s in evolution_scores(evo).items() if s["cells"]}
     key, priority = "evolution", "Safest schema evolution"

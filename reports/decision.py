@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reports import analysis as A
-from reports.results import CodecInfo, Results, Row, normalise
+from reports.results import CodecInfo, Results, Row, evolution_section, faults_section, normalise
 
 SMALL_MAX = 1_000  # compact-JSON bytes: below this a payload is "small"
 LARGE_MIN = 100_000  # at or above this, "large"
@@ -343,26 +343,24 @@ def _dictionary_answer(doc: Results) -> Answer | None:
 
 def fault_totals(doc: Results) -> dict[str, dict]:
     """Per codec: trials, clean errors, silent garbage, hangs, crashes, memory errors."""
-    data = doc["sections"].get("faults")
+    data = faults_section(doc)
     out: dict[str, dict] = {}
-    if not isinstance(data, dict):
+    if data is None:
         return out
-    for e in data.get("codecs") or []:
-        if not isinstance(e, dict):
-            continue
+    for e in data["codecs"]:
         t = {"trials": 0, "clean_error": 0, "silent_garbage": 0, "hang": 0, "crash": 0,
-             "memory_errors": int(e.get("memory_errors") or 0)}
-        for counts in (e.get("kinds") or {}).values():
+             "memory_errors": e["memory_errors"]}
+        for counts in e["kinds"].values():  # {outcome: count}: an outcome not seen may be absent
             for k in ("clean_error", "silent_garbage", "hang", "crash"):
-                v = int((counts or {}).get(k) or 0)
+                v = int(counts.get(k, 0))
                 t[k] += v
                 t["trials"] += v
-        if data.get("memory_error_outcome") != "clean_error":  # older results: a MemoryError was a "crash"
+        if data["memory_error_outcome"] != "clean_error":  # older results: a MemoryError was a "crash"
             moved = min(t["memory_errors"], t["crash"])
             t["crash"] -= moved
             t["clean_error"] += moved
         if t["trials"]:
-            out[str(e.get("codec"))] = t
+            out[e["codec"]] = t
     return out
 
 
@@ -422,12 +420,13 @@ def _safety_answer(doc: Results) -> Answer | None:
 
 
 def _evolution_answer(doc: Results) -> Answer | None:
+    evo = evolution_section(doc)
     rec = A._evolution_rec(doc)  # the evolution verdict and its data are the evolution section's
-    if rec is None:
+    if rec is None or evo is None:
         return None
     a = Answer("evolution", rec.priority, rec.codec, summary=rec.summary, evidence=list(rec.evidence),
                caveats=list(rec.caveats))
-    scores = A.evolution_scores(doc["sections"]["evolution"])  # there: _evolution_rec found it
+    scores = A.evolution_scores(evo)
     if rec.codec:
         # the number and the gap are what decided the ranking (A._evolution_rec): silently wrong cells
         # first, then the ideal share of the safe changes' backward/forward cells; the overall count

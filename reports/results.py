@@ -376,8 +376,9 @@ def guarded(where: str, fn: Any, *args: Any, debug: bool = False) -> Any:
 # The typed view readers index. ``check``/``load`` return the document in this shape: every key
 # below is present with its type (optional ones as None, empty lists or dicts), so renderers write
 # ``row["size"]["raw"]`` and ``codec["backend"]``, never ``(r.get("size") or {}).get("raw")``. Older
-# files (fields added since) and hand-trimmed ones get the same defaults. Sections keep their own
-# shapes; each section's renderer checks its own.
+# files (fields added since) and hand-trimmed ones get the same defaults. ``sections.evolution`` and
+# ``sections.faults`` (checked by the contract above) are typed too (EvolutionSection, FaultsSection);
+# other sections keep their own shapes and each one's renderer checks its own.
 
 
 class ProcessFigure(TypedDict):
@@ -459,6 +460,76 @@ class RunInfo(TypedDict):
     argv: list[str]
     duration_s: float | None
     sizes: dict[str, Any]
+
+
+class EvolutionVerdict(TypedDict):
+    """One layer's verdict on a cell (the library's, or msgbench's adapter's)."""
+
+    outcome: str
+    detail: str
+    ideal: bool | None  # None: not recorded (results written before the producer knew)
+
+
+class EvolutionValue(TypedDict):
+    """One value a multi-value cell tried (``label``: which one), with the adapter's verdict when it
+    differs from the library's."""
+
+    label: str
+    outcome: str
+    detail: str
+    ideal: bool | None
+    adapter: EvolutionVerdict | None
+
+
+class EvolutionCell(TypedDict):
+    scenario: str
+    codec: str
+    direction: str
+    outcome: str  # the library's (the worse over ``values`` when several were tried)
+    detail: str
+    ideal: bool | None  # None: not recorded; readers then judge by the outcome
+    adapter: EvolutionVerdict | None  # only when the adapter's verdict differs from the library's
+    values: list[EvolutionValue]  # [] when the cell tried one value
+    brief: str  # one line over ``values`` ("" for a single-value cell)
+
+
+class EvolutionScenario(TypedDict):
+    id: str
+    title: str  # "" when not recorded (readers show the id)
+    description: str
+
+
+class EvolutionSection(TypedDict):
+    """``sections.evolution`` (bench.evolution): one cell per scenario x codec x direction."""
+
+    scenarios: list[EvolutionScenario]
+    codecs: list[str]
+    directions: list[str]
+    direction_text: dict[str, str]
+    cells: list[EvolutionCell]
+    safe_scenarios: list[str]
+    summary: list[str]  # the producer's plain-language sentences ([] in older results)
+    reader_rules: dict[str, str]
+    roundtrip_rule: str | None
+
+
+class FaultCodec(TypedDict):
+    codec: str
+    kinds: dict[str, dict[str, float]]  # fault kind -> {outcome: count}; outcomes not seen may be absent
+    unchanged: dict[str, float]  # fault kind -> corrupted inputs that decoded to the original value
+    memory_errors: int
+    skipped: int
+    examples: list[str]
+    error: str | None  # the probe itself failed for this codec
+
+
+class FaultsSection(TypedDict):
+    """``sections.faults`` (bench.faults): decoding corrupted input, per codec and fault kind."""
+
+    trials_per_kind: int | None
+    payloads: list[str]
+    memory_error_outcome: str  # "clean_error" since MemoryError stopped counting as a crash; "" before
+    codecs: list[FaultCodec]
 
 
 class Results(TypedDict):
@@ -552,9 +623,122 @@ def _run_view(run: dict) -> RunInfo:
     return out  # type: ignore[return-value]
 
 
+def _strs(v: Any) -> list[str]:
+    return [str(x) for x in v] if isinstance(v, list) else []
+
+
+def _str_or_empty(v: Any) -> str:
+    return "" if v is None else str(v)
+
+
+def _ideal(v: Any) -> bool | None:
+    return v if isinstance(v, bool) else None
+
+
+def _verdict_view(v: Any) -> EvolutionVerdict | None:
+    if not isinstance(v, dict):
+        return None
+    out: dict[str, Any] = dict(v)
+    out["outcome"] = _str_or_empty(v.get("outcome"))
+    out["detail"] = _str_or_empty(v.get("detail"))
+    out["ideal"] = _ideal(v.get("ideal"))
+    return out  # type: ignore[return-value]
+
+
+def _evolution_cell_view(c: dict) -> EvolutionCell:
+    out: dict[str, Any] = dict(_verdict_view(c) or {})
+    for k in ("scenario", "codec", "direction"):
+        out[k] = _str_or_empty(c.get(k))
+    out["adapter"] = _verdict_view(c.get("adapter"))
+    values = []
+    for v in c.get("values") or [] if isinstance(c.get("values"), list) else []:
+        if isinstance(v, dict):
+            vv: dict[str, Any] = dict(_verdict_view(v) or {})
+            vv["label"] = _str_or_empty(v.get("label"))
+            vv["adapter"] = _verdict_view(v.get("adapter"))
+            values.append(vv)
+    out["values"] = values
+    out["brief"] = _str_or_empty(c.get("brief"))
+    return out  # type: ignore[return-value]
+
+
+def evolution_view(e: dict) -> EvolutionSection:
+    """``sections.evolution`` in its typed shape (unknown extra keys kept). Idempotent; defensive,
+    so that a renderer can also call it on a section the contract did not check."""
+    out: dict[str, Any] = dict(e)
+    scenarios = []
+    for sc in e.get("scenarios") or [] if isinstance(e.get("scenarios"), list) else []:
+        if isinstance(sc, dict):
+            scenarios.append({**sc, "id": _str_or_empty(sc.get("id")), "title": _str_or_empty(sc.get("title")),
+                              "description": _str_or_empty(sc.get("description"))})
+    out["scenarios"] = scenarios
+    for k in ("codecs", "directions", "safe_scenarios"):
+        out[k] = _strs(e.get(k))
+    out["summary"] = [x for x in e.get("summary") or [] if isinstance(x, str)] \
+        if isinstance(e.get("summary"), list) else []
+    for k in ("direction_text", "reader_rules"):
+        out[k] = {str(a): b for a, b in e[k].items() if isinstance(b, str)} if isinstance(e.get(k), dict) else {}
+    out["roundtrip_rule"] = e.get("roundtrip_rule") if isinstance(e.get("roundtrip_rule"), str) else None
+    out["cells"] = [_evolution_cell_view(c) for c in e.get("cells") or [] if isinstance(c, dict)] \
+        if isinstance(e.get("cells"), list) else []
+    return out  # type: ignore[return-value]
+
+
+def _counts(v: Any) -> dict[str, float]:
+    return {str(k): n for k, n in v.items() if _is_num(n)} if isinstance(v, dict) else {}
+
+
+def _fault_codec_view(c: dict) -> FaultCodec:
+    out: dict[str, Any] = dict(c)
+    out["codec"] = _str_or_empty(c.get("codec"))
+    out["kinds"] = {str(k): _counts(v) for k, v in c["kinds"].items()} if isinstance(c.get("kinds"), dict) else {}
+    out["unchanged"] = _counts(c.get("unchanged"))
+    for k in ("memory_errors", "skipped"):
+        out[k] = int(c[k]) if _is_num(c.get(k)) else 0
+    out["examples"] = [x for x in c.get("examples") or [] if isinstance(x, str)] \
+        if isinstance(c.get("examples"), list) else []
+    out["error"] = c.get("error") if isinstance(c.get("error"), str) else None
+    return out  # type: ignore[return-value]
+
+
+def faults_view(f: dict) -> FaultsSection:
+    """``sections.faults`` in its typed shape (unknown extra keys kept). Idempotent and defensive."""
+    out: dict[str, Any] = dict(f)
+    out["trials_per_kind"] = _num_or_none(f.get("trials_per_kind"))
+    out["payloads"] = _strs(f.get("payloads"))
+    out["memory_error_outcome"] = _text(f.get("memory_error_outcome"))
+    out["codecs"] = [_fault_codec_view(c) for c in f.get("codecs") or [] if isinstance(c, dict)] \
+        if isinstance(f.get("codecs"), list) else []
+    return out  # type: ignore[return-value]
+
+
+def _sections_view(sections: dict) -> dict[str, Any]:
+    """The sections with evolution and faults typed when they hold measurements (a section that
+    failed, ``{"error", "traceback"}``, stays as written: the report shows it as failed)."""
+    out = dict(sections)
+    if isinstance(out.get("evolution"), dict) and "cells" in out["evolution"]:
+        out["evolution"] = evolution_view(out["evolution"])
+    if isinstance(out.get("faults"), dict) and "codecs" in out["faults"]:
+        out["faults"] = faults_view(out["faults"])
+    return out
+
+
+def evolution_section(doc: Results) -> EvolutionSection | None:
+    """The normalised document's evolution measurements, None when it has none."""
+    e = doc["sections"].get("evolution")
+    return e if isinstance(e, dict) and "cells" in e else None  # type: ignore[return-value]
+
+
+def faults_section(doc: Results) -> FaultsSection | None:
+    """The normalised document's fault-probe measurements, None when it has none."""
+    f = doc["sections"].get("faults")
+    return f if isinstance(f, dict) and "codecs" in f else None  # type: ignore[return-value]
+
+
 def normalise(doc: dict) -> Results:
     """The validated document in the typed shape readers index (a new top-level dict and new
-    rows/codecs/payloads; sections and sample lists are shared, not copied). Idempotent."""
+    rows/codecs/payloads/sections dict, evolution and faults typed; other sections and sample lists
+    are shared, not copied). Idempotent."""
     codecs = [_codec_view(c) for c in doc["codecs"]]
     formats = {c["name"]: c["format"] for c in codecs}
     return {  # type: ignore[typeddict-item]
@@ -565,5 +749,5 @@ def normalise(doc: dict) -> Results:
         "codecs": codecs,
         "payloads": [_payload_view(p) for p in doc["payloads"]],
         "rows": [_row_view(r, formats) for r in doc["rows"]],
-        "sections": doc.get("sections") if isinstance(doc.get("sections"), dict) else {},
+        "sections": _sections_view(doc["sections"]) if isinstance(doc.get("sections"), dict) else {},
     }

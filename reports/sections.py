@@ -36,7 +36,7 @@ from reports.analysis import (
     fmt_ratio,
     unique_slugs,
 )
-from reports.results import Results
+from reports.results import EvolutionCell, Results, evolution_view, faults_view
 
 
 @dataclass(frozen=True)
@@ -174,23 +174,23 @@ def _names(xs: list[str]) -> str:
 
 @section("evolution", "Schema evolution", order=10)
 def render_evolution(data: dict, ctx: SectionContext) -> str:
-    scenarios = [(str(s.get("id")), str(s.get("title") or s.get("id")), str(s.get("description") or ""))
-                 for s in data.get("scenarios", []) if isinstance(s, dict)]
-    codecs = [str(c) for c in data.get("codecs", [])]
-    directions = [str(d) for d in data.get("directions", [])]
-    cells = [c for c in data.get("cells", []) if isinstance(c, dict)]
+    data = evolution_view(data)  # the checked document has it typed already; cheap when so
+    scenarios = [(s["id"], s["title"] or s["id"], s["description"]) for s in data["scenarios"]]
+    codecs = list(data["codecs"])
+    directions = list(data["directions"])
+    cells = data["cells"]
     for c in cells:  # cells naming codecs/scenarios/directions not declared still show up
         for lst, k in ((codecs, "codec"), (directions, "direction")):
-            if str(c.get(k)) not in lst:
-                lst.append(str(c.get(k)))
-        if str(c.get("scenario")) not in [s[0] for s in scenarios]:
-            scenarios.append((str(c.get("scenario")), str(c.get("scenario")), ""))
-    grid = {(str(c.get("scenario")), str(c.get("codec")), str(c.get("direction"))): c for c in cells}
-    safe = [s for s in scenarios if s[0] in set(data.get("safe_scenarios", []) or [])]
+            if c[k] not in lst:
+                lst.append(c[k])
+        if c["scenario"] not in [s[0] for s in scenarios]:
+            scenarios.append((c["scenario"], c["scenario"], ""))
+    grid = {(c["scenario"], c["codec"], c["direction"]): c for c in cells}
+    safe = [s for s in scenarios if s[0] in set(data["safe_scenarios"])]
 
     # plain-language summary: the producer's own sentences when it wrote them (it knows what each
     # scenario's ideal outcome is), else derived here from the cells
-    summary = [str(x) for x in data.get("summary", []) if isinstance(x, str)]
+    summary = list(data["summary"])
     if not summary and safe:
         good, bad = [], []
         for c in codecs:
@@ -205,14 +205,14 @@ def render_evolution(data: dict, ctx: SectionContext) -> str:
         summary.append("The results do not mark any scenario as compatible-by-design, so there is no "
                        "'safe changes' verdict; read the matrices below.")
     title_of = {s[0]: s[1] for s in scenarios}
-    silent = [c for c in cells if c.get("outcome") in SILENT_OUTCOMES]
-    corr_items = [(SILENT_WORDS.get(str(c.get("outcome")), str(c.get("outcome"))),
-                   f"{c.get('codec')} — {title_of.get(str(c.get('scenario')), c.get('scenario'))} "
-                   f"({c.get('direction')}): {c.get('detail') or 'wrong value, no error'}") for c in silent]
+    silent = [c for c in cells if c["outcome"] in SILENT_OUTCOMES]
+    corr_items = [(SILENT_WORDS.get(c["outcome"], c["outcome"]),
+                   f"{c['codec']} — {title_of.get(c['scenario'], c['scenario'])} "
+                   f"({c['direction']}): {c['detail'] or 'wrong value, no error'}") for c in silent]
 
     svg = charts.evolution_chart([(s[0], s[1]) for s in scenarios], codecs, directions,
-                                 {k: v.get("outcome") for k, v in grid.items()}, "chart-evolution",
-                                 ideal={k: v.get("ideal") for k, v in grid.items()})
+                                 {k: v["outcome"] for k, v in grid.items()}, "chart-evolution",
+                                 ideal={k: v["ideal"] for k, v in grid.items()})
     fig = ctx.chart("chart-evolution", svg, "Outcome of each schema change per codec and direction "
                     "(backward: new reader, old data; forward: old reader, new data; roundtrips: through an "
                     "intermediary of the other version). Labels: ok; dflt = field took its default; kept = "
@@ -221,22 +221,20 @@ def render_evolution(data: dict, ctx: SectionContext) -> str:
                     "error; n/a = not supported; * = not what the ideal reader does. A cell that tried several "
                     "values shows the worse; for Protobuf and Thrift it shows what the library returned.")
     slugs = unique_slugs(directions)
-    about = data.get("direction_text") if isinstance(data.get("direction_text"), dict) else {}
     matrices = ctx.render(EVOLUTION_MATRICES, directions=directions, scenarios=scenarios, codecs=codecs,
-                          grid=grid, slugs=slugs, about=about, mark=_mark, adapter_of=_adapter_of)
-    full_rows = [[(title_of.get(str(c.get("scenario")), c.get("scenario")), None), (c.get("codec"), None),
-                  (c.get("direction"), None), (_mark(c), None),
-                  (_adapter_of(c) or "", None), (c.get("detail") or "", None)]
+                          grid=grid, slugs=slugs, about=data["direction_text"], mark=_mark, adapter_of=_adapter_of)
+    full_rows = [[(title_of.get(c["scenario"], c["scenario"]), None), (c["codec"], None),
+                  (c["direction"], None), (_mark(c), None),
+                  (_adapter_of(c), None), (c["detail"], None)]
                  for c in cells]
     full = ctx.table([("scenario", "text"), ("codec", "text"), ("direction", "text"), ("outcome", "text"),
                       ("msgbench adapter", "text"), ("detail", "text")], full_rows)
-    rules = data.get("reader_rules") if isinstance(data.get("reader_rules"), dict) else {}
     grouped: dict[str, list[str]] = {}  # columns that follow the same rules share one line
-    for k, v in rules.items():
+    for k, v in data["reader_rules"].items():
         if k in codecs:
-            grouped.setdefault(str(v), []).append(str(k))
+            grouped.setdefault(v, []).append(k)
     rules_items = [(", ".join(names), text) for text, names in grouped.items()]
-    if isinstance(data.get("roundtrip_rule"), str):
+    if data["roundtrip_rule"] is not None:
         rules_items.append(("roundtrips", data["roundtrip_rule"]))
     return ctx.render(EVOLUTION, summary=summary, corr=corr_items, fig=fig, matrices=matrices, full=full,
                       scenarios=scenarios, safe={s[0] for s in safe}, rules=rules_items)
@@ -245,25 +243,28 @@ def render_evolution(data: dict, ctx: SectionContext) -> str:
 SILENT_WORDS = {"changed": "changed", "lost": "lost", "corrupted": "corrupted"}
 
 
-def _mark(c: dict) -> str:
+def _star(ideal: bool | None, unrecorded: str = "") -> str:
+    """``*`` when the verdict is not ideal; ``unrecorded`` when the results do not say."""
+    return unrecorded if ideal is None else "" if ideal else "*"
+
+
+def _mark(c: EvolutionCell) -> str:
     """``changed*`` (``*``: not ideal); ``ok / changed*`` when the cell tried several values."""
-    values = [v for v in c.get("values", []) or [] if isinstance(v, dict)]
-    if values:
-        return " / ".join(f"{v.get('outcome')}{'' if v.get('ideal') else '*'}" for v in values)
-    return f"{c.get('outcome')}{'' if c.get('ideal', True) else '*'}"
+    if c["values"]:
+        return " / ".join(f"{v['outcome']}{_star(v['ideal'], '*')}" for v in c["values"])
+    return f"{c['outcome']}{_star(c['ideal'])}"
 
 
-def _adapter_of(c: dict) -> str:
+def _adapter_of(c: EvolutionCell) -> str:
     """The adapter layer's outcome when it differs from the library's (else '')."""
-    a = c.get("adapter")
-    if not isinstance(a, dict):
+    a = c["adapter"]
+    if a is None:
         return ""
-    values = [v for v in c.get("values", []) or [] if isinstance(v, dict)]
-    if values:
-        shown = " / ".join(f"{(v.get('adapter') or v).get('outcome')}{'' if (v.get('adapter') or v).get('ideal') else '*'}"
-                           for v in values)
+    if c["values"]:
+        shown = " / ".join(f"{x['outcome']}{_star(x['ideal'], '*')}"
+                           for x in (v["adapter"] or v for v in c["values"]))
     else:
-        shown = f"{a.get('outcome')}{'' if a.get('ideal') else '*'}"
+        shown = f"{a['outcome']}{_star(a['ideal'], '*')}"
     return shown if shown != _mark(c) else ""
 
 
@@ -293,10 +294,11 @@ FAULT_RESULTS = ("clean_error", "silent_garbage", "hang", "crash")
 
 @section("faults", "Malformed input (fault probes)", order=20)
 def render_faults(data: dict, ctx: SectionContext) -> str:
-    entries = [c for c in data.get("codecs", []) if isinstance(c, dict)]
+    data = faults_view(data)  # the checked document has it typed already; cheap when so
+    entries = data["codecs"]
     kinds = list(FAULT_KINDS)
     for e in entries:
-        for k in (e.get("kinds") or {}):
+        for k in e["kinds"]:
             if k not in kinds:
                 kinds.append(k)
     rows, totals, detail_rows = [], dict.fromkeys(FAULT_RESULTS, 0), []
@@ -305,22 +307,22 @@ def render_faults(data: dict, ctx: SectionContext) -> str:
     for e in entries:
         sums = dict.fromkeys(FAULT_RESULTS, 0)
         for k in kinds:
-            counts = (e.get("kinds") or {}).get(k) or {}
+            counts = e["kinds"].get(k, {})  # {outcome: count}: a kind or outcome not probed is absent
             for res in FAULT_RESULTS:
-                sums[res] += int(counts.get(res, 0) or 0)
-            detail_rows.append([(e.get("codec"), None), (k, None)]
+                sums[res] += int(counts.get(res, 0))
+            detail_rows.append([(e["codec"], None), (k, None)]
                                + [(fmt_int(counts.get(r)), counts.get(r)) for r in FAULT_RESULTS])
         n = sum(sums.values())
         for res in FAULT_RESULTS:
             totals[res] += sums[res]
         bad = sums["silent_garbage"] + sums["hang"] + sums["crash"]
         if bad:
-            worst.append((bad, str(e.get("codec"))))
-        unchanged = sum(int(v or 0) for v in (e.get("unchanged") or {}).values())
-        mem = int(e.get("memory_errors") or 0)
+            worst.append((bad, e["codec"]))
+        unchanged = sum(int(v) for v in e["unchanged"].values())
+        mem = e["memory_errors"]
         totals_extra[0] += unchanged
         totals_extra[1] += mem
-        rows.append([(e.get("codec"), None)] + [(fmt_int(sums[r]), sums[r]) for r in FAULT_RESULTS]
+        rows.append([(e["codec"], None)] + [(fmt_int(sums[r]), sums[r]) for r in FAULT_RESULTS]
                     + [(fmt_int(n), n), (f"{100 * sums['clean_error'] / n:.1f} %" if n else "–",
                                          sums["clean_error"] / n if n else None),
                        (fmt_int(unchanged), unchanged), (fmt_int(mem), mem)])
@@ -334,11 +336,11 @@ def render_faults(data: dict, ctx: SectionContext) -> str:
     table = ctx.table(heads, rows, "Outcomes of decoding corrupted input, summed over fault kinds", foot)
     detail = ctx.table([("codec", "text"), ("fault kind", "text")] + [(r.replace("_", " "), "num")
                                                                        for r in FAULT_RESULTS], detail_rows)
-    examples = [(str(e.get("codec")), [str(x) for x in (e.get("examples") or [])]) for e in entries]
+    examples = [(e["codec"], e["examples"]) for e in entries]
     worst.sort(reverse=True)
     from reports.decision import fault_flags
 
-    return ctx.render(FAULTS, trials=data.get("trials_per_kind"), kinds=kinds, table=table, detail=detail,
+    return ctx.render(FAULTS, trials=data["trials_per_kind"], kinds=kinds, table=table, detail=detail,
                       examples=[x for x in examples if x[1]], worst=[w for _, w in worst],
                       flags=fault_flags(ctx.doc))
 

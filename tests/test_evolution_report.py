@@ -13,6 +13,7 @@ from bench import evolution as ev
 from payloads import evolution as sc
 from reports import analysis as A
 from reports.render import render_html
+from reports.results import EvolutionSection, check
 
 SCENARIOS = ("widen-int", "add-optional-default", "enum-add-symbol")
 
@@ -31,6 +32,13 @@ def doc(evo: dict) -> dict:
     d = copy.deepcopy(minimal_document())
     d["sections"] = {"evolution": evo}
     return d
+
+
+def _typed(evo: dict) -> EvolutionSection:
+    """The section as readers get it: in a document that went through the results contract."""
+    d = copy.deepcopy(minimal_document())
+    d["sections"] = {"evolution": evo}
+    return check(d)["sections"]["evolution"]
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +84,7 @@ def test_legend_states_each_readers_rules(section) -> None:
 
 
 def test_safest_evolution_card_counts_silent_loss_and_states_avros_condition(doc: dict, evo: dict) -> None:
-    scores = A.evolution_scores(evo)
+    scores = A.evolution_scores(_typed(evo))
     assert scores["avro/fastavro"]["lost"] == 2  # add-optional-default and enum-add-symbol roundtrips
     assert scores["protobuf/upb"]["changed"] == 2  # widen-int forward and roundtrip (5,000,000,000)
     rec = next(r for r in A.recommendations(doc) if r.key == "evolution")
@@ -87,4 +95,4 @@ def test_safest_evolution_card_counts_silent_loss_and_states_avros_condition(doc
                for c in rec.caveats)
     # results written before changed/lost existed still count as silent
     old = {"codecs": ["x"], "cells": [{"scenario": "s", "codec": "x", "direction": "forward", "outcome": "corrupted"}]}
-    assert A.evolution_scores(old)["x"]["silent"] == 1
+    assert A.evolution_scores(_typed(old))["x"]["silent"] == 1

@@ -119,3 +119,49 @@ def test_report_and_compare_run_under_time_and_memory_limits(tmp_path) -> None:
     assert low.returncode == 2 and "give at least" in low.stderr, low.stderr[-800:]
     ok = cli("report", str(res), "--out", str(tmp_path / "r2"))
     assert ok.returncode == 0, ok.stderr[-1500:]
+
+
+def test_evolution_and_faults_sections_are_typed_and_normalise_is_idempotent(recorded) -> None:
+    """check() types the two sections the contract validates: every key of EvolutionSection /
+    EvolutionCell / FaultsSection / FaultCodec present with its default, unknown keys kept."""
+    from reports.results import (
+        EvolutionCell,
+        EvolutionScenario,
+        EvolutionSection,
+        EvolutionVerdict,
+        FaultCodec,
+        FaultsSection,
+        normalise,
+    )
+
+    d = copy.deepcopy(recorded)
+    d["sections"]["evolution"]["extra"] = {"kept": 1}
+    d["sections"]["evolution"]["cells"].append({"scenario": "s", "codec": "x", "direction": "forward",
+                                                "outcome": "changed", "adapter": {"outcome": "error"},
+                                                "values": [{"outcome": "ok", "ideal": True}, "junk"], "mine": 2})
+    d["sections"]["faults"]["codecs"].append({"codec": "bare"})
+    doc = check(d)
+    evo, faults = doc["sections"]["evolution"], doc["sections"]["faults"]
+    assert set(EvolutionSection.__annotations__) <= set(evo) and evo["extra"] == {"kept": 1}
+    assert all(set(EvolutionScenario.__annotations__) <= set(s) for s in evo["scenarios"])
+    assert all(set(EvolutionCell.__annotations__) <= set(c) for c in evo["cells"])
+    last = evo["cells"][-1]
+    assert last["mine"] == 2 and last["detail"] == "" and last["ideal"] is None and last["brief"] == ""
+    assert set(EvolutionVerdict.__annotations__) <= set(last["adapter"]) and last["adapter"]["ideal"] is None
+    assert last["values"] == [{"outcome": "ok", "ideal": True, "detail": "", "label": "", "adapter": None}]
+    assert set(FaultsSection.__annotations__) <= set(faults)
+    assert all(set(FaultCodec.__annotations__) <= set(c) for c in faults["codecs"])
+    assert faults["codecs"][-1] == {"codec": "bare", "kinds": {}, "unchanged": {}, "memory_errors": 0, "skipped": 0,
+                                    "examples": [], "error": None}
+    assert normalise(doc) == doc and check(normalise(doc)) == doc
+    assert d["sections"]["evolution"]["cells"][-1].get("brief") is None  # the input is not modified
+
+
+def test_a_failed_evolution_or_faults_section_is_left_as_written() -> None:
+    """A section whose measurement failed stays ``{"error", ...}`` (the report shows it as failed)."""
+    d = {"schema_version": 1, "codecs": [], "payloads": [], "rows": [],
+         "sections": {"evolution": {"error": "boom", "traceback": "tb"}, "faults": {"error": "bang"}}}
+    doc = check(d)
+    assert doc["sections"] == d["sections"]
+    html = render_html(d)
+    assert "This measurement failed" in html and "boom" in html and "bang" in html
