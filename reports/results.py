@@ -547,6 +547,15 @@ def _text(v: Any, default: str = "") -> str:
     return v if isinstance(v, str) else default
 
 
+def _text_or_none(v: Any) -> str | None:
+    return v if isinstance(v, str) else None
+
+
+def _str_items(v: Any) -> list[str]:
+    """The strings of a list (other items dropped); [] for anything but a list."""
+    return [x for x in v if isinstance(x, str)] if isinstance(v, list) else []
+
+
 def _num_or_none(v: Any) -> Any:
     return v if _is_num(v) else None
 
@@ -572,7 +581,7 @@ def _row_view(r: dict, formats: dict[str, str]) -> Row:
     out["format"] = _text(r.get("format")) or formats.get(r["codec"], "")
     out["status"] = _text(r.get("status")) or "failed"
     out["verdict"] = _text(r.get("verdict")) or out["status"]
-    out["error"] = r.get("error") if isinstance(r.get("error"), str) else None
+    out["error"] = _text_or_none(r.get("error"))
     out["fidelity"] = [f for f in r.get("fidelity") or [] if isinstance(f, dict)]
     out["fidelity_total"] = int(r["fidelity_total"]) if _is_num(r.get("fidelity_total")) else len(out["fidelity"])
     out["fidelity_paths"] = {str(k): int(n) for k, n in (r.get("fidelity_paths") or {}).items()}
@@ -591,7 +600,7 @@ def _codec_view(c: dict) -> CodecInfo:
         out[k] = bool(c.get(k))
     out["binary"] = c["binary"] if isinstance(c.get("binary"), bool) else None  # unknown stays unknown
     out["status"] = _text(c.get("status")) or "ok"
-    out["error"] = c.get("error") if isinstance(c.get("error"), str) else None
+    out["error"] = _text_or_none(c.get("error"))
     out["notes"] = list(c.get("notes") or [])
     return out  # type: ignore[return-value]
 
@@ -612,8 +621,8 @@ def _payload_view(p: dict) -> PayloadInfo:
 
 def _run_view(run: dict) -> RunInfo:
     out: dict[str, Any] = dict(run)
-    out["started"] = run.get("started") if isinstance(run.get("started"), str) else None
-    out["finished"] = run.get("finished") if isinstance(run.get("finished"), str) else None
+    out["started"] = _text_or_none(run.get("started"))
+    out["finished"] = _text_or_none(run.get("finished"))
     out["partial"] = bool(run.get("partial"))
     out["mode"] = _text(run.get("mode"))
     out["argv"] = [str(a) for a in run.get("argv") or [] if isinstance(a, (str, int, float))] \
@@ -674,11 +683,10 @@ def evolution_view(e: dict) -> EvolutionSection:
     out["scenarios"] = scenarios
     for k in ("codecs", "directions", "safe_scenarios"):
         out[k] = _strs(e.get(k))
-    out["summary"] = [x for x in e.get("summary") or [] if isinstance(x, str)] \
-        if isinstance(e.get("summary"), list) else []
+    out["summary"] = _str_items(e.get("summary"))
     for k in ("direction_text", "reader_rules"):
         out[k] = {str(a): b for a, b in e[k].items() if isinstance(b, str)} if isinstance(e.get(k), dict) else {}
-    out["roundtrip_rule"] = e.get("roundtrip_rule") if isinstance(e.get("roundtrip_rule"), str) else None
+    out["roundtrip_rule"] = _text_or_none(e.get("roundtrip_rule"))
     out["cells"] = [_evolution_cell_view(c) for c in e.get("cells") or [] if isinstance(c, dict)] \
         if isinstance(e.get("cells"), list) else []
     return out  # type: ignore[return-value]
@@ -695,9 +703,8 @@ def _fault_codec_view(c: dict) -> FaultCodec:
     out["unchanged"] = _counts(c.get("unchanged"))
     for k in ("memory_errors", "skipped"):
         out[k] = int(c[k]) if _is_num(c.get(k)) else 0
-    out["examples"] = [x for x in c.get("examples") or [] if isinstance(x, str)] \
-        if isinstance(c.get("examples"), list) else []
-    out["error"] = c.get("error") if isinstance(c.get("error"), str) else None
+    out["examples"] = _str_items(c.get("examples"))
+    out["error"] = _text_or_none(c.get("error"))
     return out  # type: ignore[return-value]
 
 
